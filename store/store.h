@@ -1,0 +1,163 @@
+/* store.h: input files on disk and their SQLite index; sessions. Knows nothing of HTTP. */
+#ifndef MG_STORE_H
+#define MG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_ID_CHARS       22    /* base64url of 16 random bytes (128 bits) */
+#define STORE_KIND_MAX       15    /* "audio", "image", "video", "file" */
+#define STORE_CTYPE_MAX      255
+#define STORE_FILENAME_MAX   255   /* bytes of UTF-8, after sanitising */
+#define STORE_SHA256_HEX     64
+
+/*
+ * Layout of the data folder:
+ *   DIR/index.sqlite            the index (WAL mode)
+ *   DIR/objects/XY/ID           one file per input, XY the first two characters of its id
+ *   DIR/tmp/ID.part             uploads in progress, each held under flock(LOCK_EX) by its writer
+ * Paths are built only from ids this module generated (and checked with store_id_valid).
+ */
+
+enum store_err {
+	STORE_OK = 0,
+	STORE_NOT_FOUND,   /* no such session or input */
+	STORE_GONE,        /* the session ended or expired, or the input was deleted */
+	STORE_NOSPC,       /* the file system is full (ENOSPC, EDQUOT) */
+	STORE_IO,          /* another file system error; errno is kept */
+	STORE_DB,          /* an SQLite error */
+	STORE_INVALID      /* an argument that is not valid (an id of the wrong shape, ...) */
+};
+
+struct store;          /* opaque: the data folder and the open database */
+struct store_upload;   /* opaque: one upload being written */
+
+struct store_session {
+	char    id[STORE_ID_CHARS + 1];
+	int64_t created_at;   /* Unix seconds */
+	int64_t expires_at;
+	int64_t ended_at;     /* 0 while the session lives */
+};
+
+/* What the caller knows of an input before it is committed. Strings are NUL-terminated. */
+struct store_input_meta {
+	char        session[STORE_ID_CHARS + 1];
+	char        kind[STORE_KIND_MAX + 1];
+	char        content_type[STORE_CTYPE_MAX + 1];
+	char        filename[STORE_FILENAME_MAX + 1];  /* already sanitised by the caller */
+	const char *metadata_json;                     /* a JSON object text, or NULL for "{}" */
+	int64_t     created_at;                        /* Unix seconds */
+};
+
+/* An indexed input. metadata_json is owned by the struct: release with store_input_free. */
+struct store_input {
+	char     id[STORE_ID_CHARS + 1];
+	char     session[STORE_ID_CHARS + 1];
+	char     kind[STORE_KIND_MAX + 1];
+	char     content_type[STORE_CTYPE_MAX + 1];
+	char     filename[STORE_FILENAME_MAX + 1];
+	char     sha256[STORE_SHA256_HEX + 1];        /* lowercase hex */
+	uint64_t size;                                /* bytes */
+	int64_t  created_at;
+	int64_t  deleted_at;                          /* 0 unless deleted (tombstone) */
+	char    *metadata_json;                       /* malloc'd JSON object text */
+};
+
+/*
+ * store_open: open (creating when missing) the data folder dir with objects/ and tmp/ (mode 0700)
+ * and index.sqlite (WAL, busy timeout 5 s, foreign keys on, schema created or checked). Then removes
+ * what a crash left: every tmp/ID.part that no live process holds locked, and with it the object
+ * file of an input whose row was never committed. Several processes may open the same folder.
+ * Returns STORE_OK and *out, or STORE_IO / STORE_DB with *out NULL and the reason printed to
+ * stderr (there is no struct store yet to hold it).
+ */
+enum store_err store_open(const char *dir, struct store **out);
+
+/* store_close: close the database and free st (NULL is fine). */
+void store_close(struct store *st);
+
+/* store_errmsg: the last error of st in English (SQLite's message, strerror, ...). */
+const char *store_errmsg(const struct store *st);
+
+/* store_id_new: write a fresh id, 16 bytes from RAND_bytes in base64url, NUL-terminated. 0 or -1. */
+int store_id_new(char out[STORE_ID_CHARS + 1]);
+
+/* store_id_valid: 1 when s is exactly STORE_ID_CHARS base64url characters (then NUL), else 0. */
+int store_id_valid(const char *s);
+
+/* Sessions ---------------------------------------------------------------------------------- */
+
+/* store_session_create: a new session created at now (Unix s) that expires after ttl seconds. */
+enum store_err store_session_create(struct store *st, int64_t now, int64_t ttl,
+                                    struct store_session *out);
+
+/*
+ * store_session_get: look up session id. STORE_NOT_FOUND when unknown or the id is malformed,
+ * STORE_GONE when ended or expired at now (out is still filled), STORE_OK when alive.
+ */
+enum store_err store_session_get(struct store *st, const char *id, int64_t now,
+                                 struct store_session *out);
+
+/*
+ * store_session_end: end session id at now: mark it ended and delete its inputs (tombstones, then
+ * their files). Ending an already-ended session is STORE_OK; an unknown one STORE_NOT_FOUND.
+ */
+enum store_err store_session_end(struct store *st, const char *id, int64_t now);
+
+/* Uploads ----------------------------------------------------------------------------------- */
+
+/* store_upload_begin: create tmp/ID.part for a new input id (locked), ready for writes. */
+enum store_err store_upload_begin(struct store *st, struct store_upload **out);
+
+/*
+ * store_upload_write: append len bytes, hashing them (SHA-256, OpenSSL EVP) on the way.
+ * STORE_NOSPC when the disk is full; on any error the upload must still be aborted.
+ */
+enum store_err store_upload_write(struct store_upload *up, const void *buf, size_t len);
+
+/* store_upload_size: the bytes written so far. */
+uint64_t store_upload_size(const struct store_upload *up);
+
+/* store_upload_id: the id the input will have. */
+const char *store_upload_id(const struct store_upload *up);
+
+/*
+ * store_upload_commit: make the upload durable and indexed: fsync the file, then in one
+ * transaction insert the row and link the file to objects/XY/ID, fsync that folder, commit, and
+ * remove the temporary name. Fills out (when not NULL) with the indexed input. Frees up whatever
+ * the result; on error nothing is left (no object file, no row).
+ */
+enum store_err store_upload_commit(struct store_upload *up, const struct store_input_meta *meta,
+                                   struct store_input *out);
+
+/* store_upload_abort: remove the temporary file and free up (NULL is fine). */
+void store_upload_abort(struct store_upload *up);
+
+/* Inputs ------------------------------------------------------------------------------------ */
+
+/*
+ * store_input_get: look up input id. STORE_OK (out filled), STORE_GONE when deleted (out filled,
+ * deleted_at set), STORE_NOT_FOUND when unknown or the id is malformed.
+ */
+enum store_err store_input_get(struct store *st, const char *id, struct store_input *out);
+
+/* store_input_free: release what store_input_get/commit allocated in in (not in itself). */
+void store_input_free(struct store_input *in);
+
+/* store_input_open: open the input's file read-only (O_CLOEXEC); *fd is the caller's to close. */
+enum store_err store_input_open(struct store *st, const struct store_input *in, int *fd);
+
+/*
+ * store_input_delete: mark input id deleted at now, then unlink its file.
+ * STORE_NOT_FOUND when unknown, STORE_GONE when already deleted.
+ */
+enum store_err store_input_delete(struct store *st, const char *id, int64_t now);
+
+/*
+ * store_input_list: call fn for each live (not deleted) input of session, oldest first. fn returns
+ * 0 to go on. The struct passed to fn is only valid during the call.
+ */
+enum store_err store_input_list(struct store *st, const char *session,
+                                int (*fn)(void *ctx, const struct store_input *in), void *ctx);
+
+#endif
