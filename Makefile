@@ -25,9 +25,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 # Debian packages: build, run and test dependencies.
 DEB_PKGS := build-essential pkg-config libfcgi-dev libsqlite3-dev libssl-dev libjansson-dev \
-            libcriterion-dev lighttpd spawn-fcgi curl sox libsox-fmt-all espeak-ng
+            libcriterion-dev lighttpd spawn-fcgi curl jq sox libsox-fmt-all espeak-ng
 
-.PHONY: all deps run check check-unit check-integration clean
+.PHONY: all deps print-deps run check check-unit check-integration clean
 
 all: $(B)/mediagate
 
@@ -56,6 +56,9 @@ deps:
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
+
+print-deps:
+	@echo $(DEB_PKGS)
 
 run: deps
 	@$(MAKE) --no-print-directory all

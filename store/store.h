@@ -125,7 +125,9 @@ const char *store_upload_id(const struct store_upload *up);
  * store_upload_commit: make the upload durable and indexed: fsync the file, then in one
  * transaction insert the row and link the file to objects/XY/ID, fsync that folder, commit, and
  * remove the temporary name. Fills out (when not NULL) with the indexed input. Frees up whatever
- * the result; on error nothing is left (no object file, no row).
+ * the result; on error nothing is left (no object file, no row). STORE_NOT_FOUND / STORE_GONE when
+ * meta->session is unknown / ended or expired at meta->created_at (checked inside the
+ * transaction), STORE_INVALID for a malformed meta or after a failed store_upload_write.
  */
 enum store_err store_upload_commit(struct store_upload *up, const struct store_input_meta *meta,
                                    struct store_input *out);

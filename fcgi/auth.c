@@ -1,0 +1,113 @@
+/* auth.c: who may do what: token checks for reads, session-cookie checks for owners. */
+#include <string.h>
+#include <strings.h>
+
+#include "fcgi/handlers.h"
+
+int auth_request_token(const struct req *r, char *out, size_t outsz)
+{
+	const char *auth = req_param(r, "HTTP_AUTHORIZATION");
+	int q = req_query(r, "token", out, outsz);
+
+	if (q != 0)
+		return q;   /* 1, or -1 for a value too long to be a token: malformed */
+	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0) {
+		auth += 7;
+		while (*auth == ' ')
+			auth++;
+		if (strlen(auth) >= outsz)
+			return -1;
+		strcpy(out, auth);
+		return 1;
+	}
+	return 0;
+}
+
+int auth_has_token(const struct req *r)
+{
+	char tok[TOKEN_LEN + 2];
+
+	return auth_request_token(r, tok, sizeof tok) != 0;
+}
+
+int auth_token(struct req *r, const char *id, struct store_input *in, struct token_claims *claims)
+{
+	char tok[TOKEN_LEN + 2];
+	struct store_session s;
+	enum store_err se;
+	int found = auth_request_token(r, tok, sizeof tok);
+
+	if (found == 0) {
+		resp_error(r, 401, "token_missing", "this request needs a token (?token= or Bearer)");
+		return -1;
+	}
+	switch (found < 0 ? TOKEN_MALFORMED
+	                  : token_verify(&r->app->keys, tok, strlen(tok), r->now, claims)) {
+	case TOKEN_OK:
+		break;
+	case TOKEN_EXPIRED:
+		resp_error(r, 410, "token_expired", "the token expired; ask the owner for a new link");
+		return -1;
+	case TOKEN_INTERNAL:
+		resp_error(r, 500, "internal", "token verification failed");
+		return -1;
+	default:
+		resp_error(r, 403, "token_invalid", "the token is malformed or its signature is wrong");
+		return -1;
+	}
+	if (strcmp(claims->input, id) != 0) {
+		resp_error(r, 403, "token_wrong_input", "the token is for another input");
+		return -1;
+	}
+	se = store_session_get(r->app->store, claims->session, r->now, &s);
+	if (se == STORE_GONE || se == STORE_NOT_FOUND) {
+		resp_error(r, 410, "session_ended", "the session this token belongs to has ended");
+		return -1;
+	}
+	if (se != STORE_OK)
+		goto internal;
+	se = store_input_get(r->app->store, id, in);
+	if (se == STORE_GONE) {
+		store_input_free(in);
+		resp_error(r, 410, "input_deleted", "this input was deleted");
+		return -1;
+	}
+	if (se == STORE_NOT_FOUND) {
+		resp_error(r, 404, "not_found", "no such input");
+		return -1;
+	}
+	if (se != STORE_OK)
+		goto internal;
+	return 0;
+internal:
+	resp_error(r, 500, "internal", "index lookup failed");
+	return -1;
+}
+
+int auth_owner(struct req *r, const char *id, struct store_input *in, struct store_session *s)
+{
+	enum store_err se;
+
+	if (session_from_cookie(r, 1, s) != 0)
+		return -1;
+	se = store_input_get(r->app->store, id, in);
+	if (se == STORE_NOT_FOUND) {
+		resp_error(r, 404, "not_found", "no such input");
+		return -1;
+	}
+	if (se != STORE_OK && se != STORE_GONE) {
+		resp_error(r, 500, "internal", "index lookup failed");
+		return -1;
+	}
+	if (strcmp(in->session, s->id) != 0) {
+		store_input_free(in);
+		resp_error(r, 403, "not_owner", "this input belongs to another session");
+		return -1;
+	}
+	if (se == STORE_GONE) {
+		store_input_free(in);
+		resp_error(r, 410, "input_deleted", "this input was deleted");
+		return -1;
+	}
+	return 0;
+}

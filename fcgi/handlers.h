@@ -1,0 +1,82 @@
+/* handlers.h: the resource handlers the router dispatches to, and what they share. */
+#ifndef MG_HANDLERS_H
+#define MG_HANDLERS_H
+
+#include <jansson.h>
+
+#include "fcgi/request.h"
+#include "store/store.h"
+#include "tokens/token.h"
+
+#define SESSION_COOKIE "mg_session"
+
+/* A handler answers the request completely. id is the {id} path segment, or NULL. */
+typedef void handler_fn(struct req *r, const char *id);
+
+/* router.c */
+/* route: dispatch r to its handler, or answer 404 / 405 (with Allow). */
+void route(struct req *r);
+
+/* h_sessions.c: POST /sessions, DELETE /sessions/current */
+handler_fn h_session_create, h_session_end;
+/*
+ * session_from_cookie: the live session named by the request's mg_session cookie. Returns 0 and
+ * *out; or, when required is non-zero, answers 401 session_required (no or unknown cookie) or 410
+ * session_ended, and returns -1; when required is 0 just returns -1.
+ */
+int session_from_cookie(struct req *r, int required, struct store_session *out);
+/* session_set_cookie: arrange for the response to set the cookie of s (RFC 6265 section 4.1). */
+void session_set_cookie(struct req *r, const struct store_session *s);
+
+/* h_upload.c: POST /inputs */
+handler_fn h_upload;
+
+/* h_inputs.c: GET /inputs, GET /inputs/ID, DELETE /inputs/ID */
+handler_fn h_inputs_list, h_input_get, h_input_delete;
+/*
+ * input_json: the JSON representation of input in: id, kind, content_type, size, sha256,
+ * filename, created_at, metadata; plus token, expires_at, content_url and view_url when token is
+ * not NULL.
+ */
+json_t *input_json(const struct store_input *in, const char *token, int64_t expires_at);
+
+/* h_tokens.c: POST /inputs/ID/tokens */
+handler_fn h_token_create;
+/*
+ * token_issue: sign a token for input in of session s, valid ttl seconds from now (capped at the
+ * session's end). Writes the token to tok (TOKEN_LEN + 1 bytes) and returns its expiry (Unix
+ * seconds), or -1 when signing failed.
+ */
+int64_t token_issue(struct req *r, const struct store_session *s, const struct store_input *in,
+                    int64_t ttl, char *tok);
+
+/* auth.c */
+/*
+ * auth_token: the checks for a token-authorised read of input id, in the documented order:
+ * no token 401 token_missing; malformed or bad MAC 403 token_invalid; expired 410 token_expired;
+ * another input 403 token_wrong_input; session ended 410 session_ended; input deleted 410
+ * input_deleted; unknown 404 not_found. The token comes from ?token= or "Authorization: Bearer".
+ * Returns 0 with *in (to be released with store_input_free) and *claims, or -1 after answering.
+ */
+int auth_token(struct req *r, const char *id, struct store_input *in, struct token_claims *claims);
+/*
+ * auth_owner: the checks for an owner request on input id: a live session cookie (401/410 as
+ * session_from_cookie), the input exists (404 not_found), is not deleted (410 input_deleted) and
+ * belongs to that session (403 not_owner). Returns 0 with *in and *s, or -1 after answering.
+ */
+int auth_owner(struct req *r, const char *id, struct store_input *in, struct store_session *s);
+/* auth_has_token: 1 when the request carries a token (query or Authorization). */
+int auth_has_token(const struct req *r);
+/*
+ * auth_request_token: copy the request's token, from ?token= or else "Authorization: Bearer"
+ * (RFC 6750 section 2.1), into out (outsz bytes). 1 found, 0 none, -1 too long to be a token.
+ */
+int auth_request_token(const struct req *r, char *out, size_t outsz);
+
+/* h_content.c: GET and HEAD /inputs/ID/content */
+handler_fn h_content;
+
+/* pages.c: GET / (upload form), GET /inputs/ID/view */
+handler_fn page_upload, page_view;
+
+#endif

@@ -1,0 +1,183 @@
+/* main.c: start-up, the FastCGI responder loop (FCGX_Accept_r), and the command-line tools. */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fcgi/handlers.h"
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: mediagate              serve FastCGI on fd 0 (under spawn-fcgi or a web server)\n"
+	      "       mediagate init         create the data folder, the key file and the index\n"
+	      "       mediagate keyring rotate   add a new signing key (old keys keep verifying)\n"
+	      "configuration: MEDIAGATE_DATA_DIR, MEDIAGATE_KEYRING, MEDIAGATE_MAX_UPLOAD,\n"
+	      "MEDIAGATE_TOKEN_TTL, MEDIAGATE_TOKEN_TTL_MAX, MEDIAGATE_SESSION_TTL, MEDIAGATE_CONFIG\n"
+	      "(see README.md)\n", f);
+}
+
+/* Load the configuration, the keyring (created at first start) and open the store. */
+static int app_open(struct app *app, int create_key)
+{
+	char err[512];
+	enum keyring_err ke;
+
+	if (config_load(&app->cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "mediagate: configuration: %s\n", err);
+		return -1;
+	}
+	if (mkdir(app->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "mediagate: %s: %s\n", app->cfg.data_dir, strerror(errno));
+		return -1;
+	}
+	if ((ke = keyring_load(&app->keys, app->cfg.keyring_path, create_key)) != KEYRING_OK) {
+		fprintf(stderr, "mediagate: key file %s: %s\n", app->cfg.keyring_path,
+		        keyring_strerror(ke));
+		return -1;
+	}
+	if (store_open(app->cfg.data_dir, &app->store) != STORE_OK) {
+		keyring_wipe(&app->keys);
+		return -1;
+	}
+	return 0;
+}
+
+static void app_close(struct app *app)
+{
+	store_close(app->store);
+	keyring_wipe(&app->keys);
+}
+
+/* Fill the request from the FastCGI params: method, path and query (RFC 3875 section 4.1). */
+static int req_init(struct req *r, FCGX_Request *fx, struct app *app)
+{
+	const char *uri, *q;
+	size_t n;
+
+	memset(r, 0, sizeof *r);
+	r->fx = fx;
+	r->app = app;
+	r->now = (int64_t)time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	r->method = req_param(r, "REQUEST_METHOD");
+	if (r->method == NULL)
+		r->method = "GET";
+	r->is_head = strcmp(r->method, "HEAD") == 0;
+	q = req_param(r, "QUERY_STRING");
+	r->query = q != NULL ? q : "";
+	uri = req_param(r, "REQUEST_URI");
+	if (uri == NULL)
+		uri = req_param(r, "SCRIPT_NAME");
+	if (uri == NULL)
+		uri = "/";
+	n = strcspn(uri, "?");
+	if (n >= sizeof r->path)
+		return -1;
+	memcpy(r->path, uri, n);
+	r->path[n] = '\0';
+	return 0;
+}
+
+/* One access-log line on stderr; the query (it holds tokens) and cookies are never logged. */
+static void access_log(const struct req *r, unsigned long serial)
+{
+	struct timespec end;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	ms = (double)(end.tv_sec - r->started.tv_sec) * 1e3 +
+	     (double)(end.tv_nsec - r->started.tv_nsec) / 1e6;
+	fprintf(stderr, "mediagate[%ld]: req=%lu %s %.200s %d in=%llu out=%llu %.1fms%s%s\n",
+	        (long)getpid(), serial, r->method, r->path, r->status,
+	        (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out, ms,
+	        r->note ? " " : "", r->note ? r->note : "");
+}
+
+static int serve(void)
+{
+	struct app app;
+	FCGX_Request fx;
+	struct sigaction sa;
+	unsigned long serial = 0;
+
+	if (FCGX_IsCGI()) {
+		fprintf(stderr, "mediagate: fd 0 is not a FastCGI socket; start me with spawn-fcgi or "
+		        "from the web server (see README.md)\n");
+		return 2;
+	}
+	memset(&app, 0, sizeof app);
+	if (app_open(&app, 1) != 0)
+		return 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;   /* no SA_RESTART: accept() returns so the loop can end */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fx, 0, 0) != 0) {
+		fprintf(stderr, "mediagate: FCGX_Init failed\n");
+		app_close(&app);
+		return 1;
+	}
+	fprintf(stderr, "mediagate[%ld]: serving, data in %s\n", (long)getpid(), app.cfg.data_dir);
+	while (!stopping && FCGX_Accept_r(&fx) >= 0) {
+		struct req r;
+
+		if (req_init(&r, &fx, &app) != 0)
+			resp_error(&r, 414, "bad_request", "the request target is too long");
+		else
+			route(&r);
+		if (r.status == 0)
+			resp_error(&r, 500, "internal", "the handler sent no response");
+		access_log(&r, ++serial);
+		FCGX_Finish_r(&fx);
+	}
+	fprintf(stderr, "mediagate[%ld]: stopping after %lu requests\n", (long)getpid(), serial);
+	app_close(&app);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct app app;
+	enum keyring_err ke;
+
+	if (argc == 1)
+		return serve();
+	memset(&app, 0, sizeof app);
+	if (strcmp(argv[1], "init") == 0 && argc == 2) {
+		if (app_open(&app, 1) != 0)
+			return 1;
+		printf("mediagate: data folder %s ready, key file %s (%zu key%s)\n", app.cfg.data_dir,
+		       app.cfg.keyring_path, app.keys.nkeys, app.keys.nkeys == 1 ? "" : "s");
+		app_close(&app);
+		return 0;
+	}
+	if (strcmp(argv[1], "keyring") == 0 && argc == 3 && strcmp(argv[2], "rotate") == 0) {
+		if (app_open(&app, 0) != 0)
+			return 1;
+		ke = keyring_rotate(&app.keys, app.cfg.keyring_path);
+		if (ke != KEYRING_OK)
+			fprintf(stderr, "mediagate: key file %s: %s\n", app.cfg.keyring_path,
+			        keyring_strerror(ke));
+		else
+			printf("mediagate: key %u now signs; %zu keys verify\n",
+			       (unsigned)keyring_newest(&app.keys)->id, app.keys.nkeys);
+		app_close(&app);
+		return ke == KEYRING_OK ? 0 : 1;
+	}
+	usage(strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? stdout : stderr);
+	return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? 0 : 2;
+}

@@ -1,0 +1,150 @@
+/* response.c: reading the request body and writing CGI responses through FastCGI. */
+#include "fcgi/request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcgi/http.h"
+
+const char *req_param(const struct req *r, const char *name)
+{
+	return FCGX_GetParam(name, r->fx->envp);
+}
+
+int req_query(const struct req *r, const char *key, char *out, size_t outsz)
+{
+	return http_query_get(r->query, key, out, outsz);
+}
+
+size_t req_read(struct req *r, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	/* FCGX_GetStr returns short counts at record boundaries as well as at the end. */
+	while (got < len) {
+		int n = FCGX_GetStr((char *)buf + got, (int)(len - got > (1u << 30) ? 1u << 30 : len - got),
+		                    r->fx->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	r->bytes_in += got;
+	return got;
+}
+
+const char *resp_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default:  return "";
+	}
+}
+
+void resp_status(struct req *r, int status)
+{
+	r->status = status;
+	FCGX_FPrintF(r->fx->out, "Status: %d %s\r\n", status, resp_reason(status));
+}
+
+void resp_header(struct req *r, const char *name, const char *fmt, ...)
+{
+	char value[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(value, sizeof value, fmt, ap);
+	va_end(ap);
+	/* A field value never carries CR or LF (RFC 9110 section 5.5): refuse rather than split. */
+	if (n < 0 || (size_t)n >= sizeof value || strpbrk(value, "\r\n") != NULL)
+		return;
+	FCGX_FPrintF(r->fx->out, "%s: %s\r\n", name, value);
+}
+
+void resp_body_start(struct req *r)
+{
+	FCGX_Stream *out = r->fx->out;
+
+	FCGX_PutS("X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n", out);
+	if (r->set_cookie[0] != '\0')
+		FCGX_FPrintF(out, "Set-Cookie: %s\r\n", r->set_cookie);
+	FCGX_PutS("\r\n", out);
+	r->body_started = 1;
+}
+
+int resp_write(struct req *r, const void *buf, size_t len)
+{
+	if (r->is_head || len == 0)
+		return 0;
+	if (FCGX_PutStr(buf, (int)len, r->fx->out) != (int)len)
+		return -1;
+	r->bytes_out += len;
+	return 0;
+}
+
+void resp_json(struct req *r, int status, json_t *body)
+{
+	resp_json_at(r, status, NULL, body);
+}
+
+void resp_json_at(struct req *r, int status, const char *location, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	json_decref(body);
+	if (text == NULL) {
+		resp_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	resp_status(r, status);
+	if (location != NULL)
+		resp_header(r, "Location", "%s", location);
+	resp_header(r, "Content-Type", "application/json");
+	resp_header(r, "Content-Length", "%zu", strlen(text) + 1);
+	resp_header(r, "Cache-Control", "no-store");
+	resp_body_start(r);
+	resp_write(r, text, strlen(text));
+	resp_write(r, "\n", 1);
+	free(text);
+}
+
+void resp_error(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	if (r->status != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	/* Details may quote client input: keep them printable ASCII so they are always valid JSON. */
+	for (char *p = detail; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	if (r->note == NULL)
+		r->note = code;
+	resp_json(r, status, json_pack("{s:s, s:s}", "error", code, "detail", detail));
+}

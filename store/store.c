@@ -1,0 +1,1223 @@
+/* store.c: input files on disk (objects/, tmp/) and their SQLite index (index.sqlite); sessions. */
+#include "store/store.h"
+#include "tokens/b64url.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION  1
+#define BEGIN_TRIES     3                       /* each try already waits busy_timeout */
+#define BUSY_TIMEOUT_MS 5000
+#define PART_SUFFIX     ".part"
+#define PART_NAME_MAX   (STORE_ID_CHARS + sizeof(PART_SUFFIX))      /* with the NUL */
+#define OBJ_NAME_MAX    (3 + STORE_ID_CHARS + 1)                    /* "XY/" ID NUL */
+#define ID_RAW_BYTES    16
+
+/*
+ * Version 1 of the schema. Timestamps are Unix seconds; NULL ended_at/deleted_at means alive.
+ * A deleted input keeps its row (a tombstone) so that its id answers 410 rather than 404.
+ */
+static const char schema_v1[] =
+	"CREATE TABLE sessions ("
+	" id TEXT PRIMARY KEY,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" ended_at INTEGER);"
+	"CREATE TABLE inputs ("
+	" id TEXT PRIMARY KEY,"
+	" session_id TEXT NOT NULL REFERENCES sessions(id),"
+	" kind TEXT NOT NULL,"
+	" content_type TEXT NOT NULL,"
+	" filename TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" deleted_at INTEGER,"
+	" metadata TEXT NOT NULL DEFAULT '{}');"
+	"CREATE INDEX inputs_session ON inputs(session_id);"
+	"PRAGMA user_version = 1;";
+
+/* The statements prepared once in store_open and reused (sqlite3_reset) for the process' life. */
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SESSION_INSERT,
+	S_SESSION_GET,
+	S_SESSION_END,
+	S_SESSION_TOMBSTONE,
+	S_SESSION_DELETED,
+	S_INPUT_INSERT,
+	S_INPUT_GET,
+	S_INPUT_STATE,
+	S_INPUT_TOMBSTONE,
+	S_INPUT_LIST,
+	S__COUNT
+};
+
+#define INPUT_COLS "id, session_id, kind, content_type, filename, size, sha256, created_at, " \
+                   "deleted_at, metadata"
+
+static const char *const stmt_sql[S__COUNT] = {
+	[S_BEGIN]            = "BEGIN IMMEDIATE",
+	[S_COMMIT]           = "COMMIT",
+	[S_ROLLBACK]         = "ROLLBACK",
+	[S_SESSION_INSERT]   = "INSERT INTO sessions(id, created_at, expires_at) VALUES (?1, ?2, ?3)",
+	[S_SESSION_GET]      = "SELECT created_at, expires_at, ended_at FROM sessions WHERE id = ?1",
+	[S_SESSION_END]      = "UPDATE sessions SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
+	[S_SESSION_TOMBSTONE] = "UPDATE inputs SET deleted_at = ?2"
+	                       " WHERE session_id = ?1 AND deleted_at IS NULL",
+	[S_SESSION_DELETED]  = "SELECT id FROM inputs WHERE session_id = ?1 AND deleted_at IS NOT NULL",
+	[S_INPUT_INSERT]     = "INSERT INTO inputs(id, session_id, kind, content_type, filename, size,"
+	                       " sha256, created_at, metadata)"
+	                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[S_INPUT_GET]        = "SELECT " INPUT_COLS " FROM inputs WHERE id = ?1",
+	[S_INPUT_STATE]      = "SELECT deleted_at FROM inputs WHERE id = ?1",
+	[S_INPUT_TOMBSTONE]  = "UPDATE inputs SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+	[S_INPUT_LIST]       = "SELECT " INPUT_COLS " FROM inputs"
+	                       " WHERE session_id = ?1 AND deleted_at IS NULL"
+	                       " ORDER BY created_at, rowid",
+};
+
+/*
+ * No cache of rows lives here: several processes (spawn-fcgi -F N) share the folder, so every
+ * read goes to SQLite and every file operation to the file system.
+ */
+struct store {
+	sqlite3      *db;
+	int           dirfd;
+	int           objfd;                 /* DIR/objects */
+	int           tmpfd;                 /* DIR/tmp */
+	sqlite3_stmt *stmt[S__COUNT];
+	int           err_errno;             /* errno of the last STORE_IO/STORE_NOSPC, else 0 */
+	char          err[256];
+};
+
+struct store_upload {
+	struct store *st;
+	int           fd;                    /* tmp/ID.part, held under flock(LOCK_EX) */
+	int           broken;                /* a write failed: the content is not what was sent */
+	uint64_t      size;
+	EVP_MD_CTX   *md;
+	char          id[STORE_ID_CHARS + 1];
+	char          part[PART_NAME_MAX];
+};
+
+/* Errors ------------------------------------------------------------------------------------ */
+
+__attribute__((format(printf, 3, 4)))
+static void set_err(struct store *st, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	st->err_errno = e;
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+}
+
+/* Records a system error e about what and maps it (ENOSPC and EDQUOT are a full disk). */
+static enum store_err fail_sys(struct store *st, const char *what, int e)
+{
+	set_err(st, e, "%s: %s", what, strerror(e));
+	errno = e;
+	return (e == ENOSPC || e == EDQUOT) ? STORE_NOSPC : STORE_IO;
+}
+
+/* Records SQLite's message; call before anything else touches the connection. */
+static enum store_err fail_db(struct store *st, const char *what)
+{
+	set_err(st, 0, "%s: %s", what, sqlite3_errmsg(st->db));
+	return STORE_DB;
+}
+
+/* STORE_IO/STORE_NOSPC keep errno (store.h): restore it after the cleanup that may clobber it. */
+static enum store_err keep_errno(const struct store *st, enum store_err rc)
+{
+	if (rc == STORE_IO || rc == STORE_NOSPC)
+		errno = st->err_errno;
+	return rc;
+}
+
+const char *store_errmsg(const struct store *st)
+{
+	if (st == NULL)
+		return "no store";
+	return st->err[0] ? st->err : "no error";
+}
+
+/* Ids --------------------------------------------------------------------------------------- */
+
+int store_id_new(char out[STORE_ID_CHARS + 1])
+{
+	uint8_t raw[ID_RAW_BYTES];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -1;
+	if (b64url_encode(out, raw, sizeof(raw)) != STORE_ID_CHARS)
+		return -1;
+	return 0;
+}
+
+/* The alphabet of RFC 4648 section 5: no '/', '.', '%' can reach a path built from an id. */
+int store_id_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < STORE_ID_CHARS; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return 0;
+	}
+	return s[STORE_ID_CHARS] == '\0';
+}
+
+/* "XY/ID" relative to objects/, for an id that passed store_id_valid. */
+static void obj_name(const char *id, char out[OBJ_NAME_MAX])
+{
+	out[0] = id[0];
+	out[1] = id[1];
+	out[2] = '/';
+	memcpy(out + 3, id, STORE_ID_CHARS + 1);
+}
+
+/* SQLite helpers ---------------------------------------------------------------------------- */
+
+/* A hot statement, reset and with its bindings cleared. */
+static sqlite3_stmt *stmt(struct store *st, enum stmt_id i)
+{
+	sqlite3_stmt *s = st->stmt[i];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/*
+ * Runs the statements of sql one after the other (no parameters: only constant text reaches
+ * here), retrying one that answers SQLITE_BUSY after the busy timeout. When first is not NULL,
+ * the first column of the first row of the last statement is copied there as text.
+ */
+static enum store_err exec_sql(struct store *st, const char *sql, char *first, size_t firstsz)
+{
+	const char *tail = sql;
+	sqlite3_stmt *s = NULL;
+	enum store_err rc = STORE_OK;
+	int r, tries;
+
+	if (first != NULL && firstsz > 0)
+		first[0] = '\0';
+	while (*tail != '\0') {
+		if (sqlite3_prepare_v3(st->db, tail, -1, 0, &s, &tail) != SQLITE_OK) {
+			rc = fail_db(st, "prepare");
+			goto out;
+		}
+		if (s == NULL)          /* white space or a comment at the end */
+			break;
+		for (tries = 0; ; tries++) {
+			while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+				const unsigned char *t = sqlite3_column_text(s, 0);
+				if (first != NULL && firstsz > 0 && first[0] == '\0' && t != NULL)
+					snprintf(first, firstsz, "%s", (const char *)t);
+			}
+			if (r == SQLITE_DONE)
+				break;
+			if ((r & 0xff) != SQLITE_BUSY || tries + 1 >= BEGIN_TRIES) {
+				rc = fail_db(st, sqlite3_sql(s));
+				goto out;
+			}
+			sqlite3_reset(s);
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* BEGIN IMMEDIATE: take the write lock now, so that no read-then-write upgrade can deadlock. */
+static enum store_err tx_begin(struct store *st)
+{
+	sqlite3_stmt *s = stmt(st, S_BEGIN);
+	int r = SQLITE_OK, tries;
+
+	for (tries = 0; tries < BEGIN_TRIES; tries++) {
+		r = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (r == SQLITE_DONE)
+			return STORE_OK;
+		if ((r & 0xff) != SQLITE_BUSY)
+			break;
+	}
+	set_err(st, 0, "BEGIN IMMEDIATE: %s", sqlite3_errstr(r));
+	return STORE_DB;
+}
+
+static enum store_err tx_commit(struct store *st)
+{
+	sqlite3_stmt *s = stmt(st, S_COMMIT);
+	enum store_err rc = STORE_OK;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, "COMMIT");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Rolls back whatever transaction is open (none after a failed COMMIT that SQLite undid). */
+static void tx_rollback(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	s = stmt(st, S_ROLLBACK);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+}
+
+/* Copies text column i into dst[dstsz]; -1 when NULL, too long or with a NUL inside. */
+static int col_text(sqlite3_stmt *s, int i, char *dst, size_t dstsz)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	int n = sqlite3_column_bytes(s, i);
+
+	if (t == NULL || n < 0 || (size_t)n >= dstsz || strlen((const char *)t) != (size_t)n)
+		return -1;
+	memcpy(dst, t, (size_t)n + 1);
+	return 0;
+}
+
+/* Fills in from a row of INPUT_COLS; in->metadata_json is malloc'd on success only. */
+static enum store_err row_to_input(struct store *st, sqlite3_stmt *s, struct store_input *in)
+{
+	const unsigned char *meta;
+	sqlite3_int64 size;
+
+	memset(in, 0, sizeof(*in));
+	size = sqlite3_column_int64(s, 5);
+	if (col_text(s, 0, in->id, sizeof(in->id)) < 0 ||
+	    col_text(s, 1, in->session, sizeof(in->session)) < 0 ||
+	    col_text(s, 2, in->kind, sizeof(in->kind)) < 0 ||
+	    col_text(s, 3, in->content_type, sizeof(in->content_type)) < 0 ||
+	    col_text(s, 4, in->filename, sizeof(in->filename)) < 0 ||
+	    col_text(s, 6, in->sha256, sizeof(in->sha256)) < 0 || size < 0) {
+		memset(in, 0, sizeof(*in));
+		set_err(st, 0, "malformed inputs row");
+		return STORE_DB;
+	}
+	in->size = (uint64_t)size;
+	in->created_at = sqlite3_column_int64(s, 7);
+	in->deleted_at = sqlite3_column_type(s, 8) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 8);
+	meta = sqlite3_column_text(s, 9);
+	in->metadata_json = strdup(meta != NULL ? (const char *)meta : "{}");
+	if (in->metadata_json == NULL)
+		return fail_sys(st, "strdup", ENOMEM);
+	return STORE_OK;
+}
+
+/* Opening ----------------------------------------------------------------------------------- */
+
+/* mkdirat + open of a folder of ours (0700, never through a symbolic link); *made when created. */
+static int open_subdir(int dirfd, const char *name, int *made)
+{
+	if (mkdirat(dirfd, name, 0700) == 0)
+		*made = 1;
+	else if (errno != EEXIST)
+		return -1;
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+static enum store_err open_db(struct store *st, const char *dir)
+{
+	char path[4096], mode[16], version[16];
+	enum store_err rc;
+	int fd, n;
+
+	/* Created here first so that it is 0600; SQLite gives -wal and -shm the same mode. */
+	fd = openat(st->dirfd, "index.sqlite", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return fail_sys(st, "index.sqlite", errno);
+	close(fd);
+	n = snprintf(path, sizeof(path), "%s/index.sqlite", dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return fail_sys(st, "data folder path", ENAMETOOLONG);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		if (st->db == NULL)
+			return fail_sys(st, "sqlite3_open_v2", ENOMEM);
+		return fail_db(st, "sqlite3_open_v2");
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if ((rc = exec_sql(st, "PRAGMA journal_mode=WAL", mode, sizeof(mode))) != STORE_OK)
+		return rc;
+	if (strcmp(mode, "wal") != 0) {
+		set_err(st, 0, "journal_mode is %s, not wal", mode);
+		return STORE_DB;
+	}
+	/* FULL: in WAL mode every COMMIT syncs the log, so an input that got its 201 stays. */
+	if ((rc = exec_sql(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", NULL, 0)))
+		return rc;
+
+	/* Read the version inside the write lock: two processes starting together create once. */
+	if ((rc = exec_sql(st, "BEGIN IMMEDIATE; PRAGMA user_version", version, sizeof(version))))
+		return rc;
+	if (strcmp(version, "0") == 0)
+		rc = exec_sql(st, schema_v1, NULL, 0);
+	else if (strcmp(version, "1") != 0) {
+		set_err(st, 0, "index.sqlite has schema version %s, this program knows %d",
+		        version, SCHEMA_VERSION);
+		rc = STORE_DB;
+	}
+	if (rc == STORE_OK)
+		rc = exec_sql(st, "COMMIT", NULL, 0);
+	if (rc != STORE_OK && !sqlite3_get_autocommit(st->db))
+		exec_sql(st, "ROLLBACK", NULL, 0);
+	return rc;
+}
+
+static enum store_err prepare_all(struct store *st)
+{
+	int i;
+
+	for (i = 0; i < S__COUNT; i++)
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		                       &st->stmt[i], NULL) != SQLITE_OK)
+			return fail_db(st, stmt_sql[i]);
+	return STORE_OK;
+}
+
+/*
+ * One leftover tmp/ID.part whose writer is dead (we got its lock). A row means the commit
+ * finished and only the temporary name is left; no row means the crash came before COMMIT, so
+ * the object link, if link() was reached, belongs to no input and goes too.
+ */
+static enum store_err recover_one(struct store *st, const char *name, const char *id)
+{
+	char obj[OBJ_NAME_MAX];
+	struct stat a, b;
+	sqlite3_stmt *s;
+	enum store_err rc = STORE_OK;
+	int fd, r;
+
+	fd = openat(st->tmpfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return STORE_OK;        /* gone meanwhile, or a symbolic link: not ours */
+	if (fstat(fd, &a) < 0 || !S_ISREG(a.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		goto out;               /* EWOULDBLOCK: its writer lives */
+	/* Still the file under that name? Its writer may have committed and unlinked it since. */
+	if (fstatat(st->tmpfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		goto out;
+
+	s = stmt(st, S_INPUT_STATE);
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail_db(st, "recover: bind");
+		goto out;
+	}
+	r = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		set_err(st, 0, "recover %s: %s", id, sqlite3_errstr(r));
+		rc = STORE_DB;
+		goto out;
+	}
+	if (r == SQLITE_DONE) {
+		obj_name(id, obj);
+		if (unlinkat(st->objfd, obj, 0) < 0 && errno != ENOENT) {
+			/* Keep the tmp file so that the next store_open tries again. */
+			fprintf(stderr, "store: recover: objects/%s: %s\n", obj, strerror(errno));
+			goto out;
+		}
+	}
+	if (unlinkat(st->tmpfd, name, 0) < 0 && errno != ENOENT)
+		fprintf(stderr, "store: recover: tmp/%s: %s\n", name, strerror(errno));
+out:
+	close(fd);              /* releases the lock */
+	return rc;
+}
+
+/* Removes what crashed uploads left in tmp/; names that are not ID.part are left alone. */
+static enum store_err recover(struct store *st)
+{
+	enum store_err rc = STORE_OK;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	/* A fresh descriptor: readdir moves its offset, and closedir closes it. */
+	fd = openat(st->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_sys(st, "tmp", errno);
+	d = fdopendir(fd);
+	if (d == NULL) {
+		rc = fail_sys(st, "tmp", errno);
+		close(fd);
+		return rc;
+	}
+	while (rc == STORE_OK && (errno = 0, de = readdir(d)) != NULL) {
+		char id[STORE_ID_CHARS + 1];
+
+		if (strlen(de->d_name) != PART_NAME_MAX - 1 ||
+		    strcmp(de->d_name + STORE_ID_CHARS, PART_SUFFIX) != 0)
+			continue;
+		memcpy(id, de->d_name, STORE_ID_CHARS);
+		id[STORE_ID_CHARS] = '\0';
+		if (!store_id_valid(id))
+			continue;
+		rc = recover_one(st, de->d_name, id);
+	}
+	if (rc == STORE_OK && errno != 0)
+		rc = fail_sys(st, "readdir tmp", errno);
+	closedir(d);
+	return rc;
+}
+
+enum store_err store_open(const char *dir, struct store **out)
+{
+	struct store *st;
+	enum store_err rc;
+	int made = 0;
+
+	if (out == NULL)
+		return STORE_INVALID;
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		fprintf(stderr, "store_open: %s\n", strerror(ENOMEM));
+		return STORE_IO;
+	}
+	st->dirfd = st->objfd = st->tmpfd = -1;
+	if (dir == NULL || dir[0] == '\0') {
+		set_err(st, 0, "no data folder");
+		rc = STORE_INVALID;
+		goto err;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		rc = fail_sys(st, "mkdir", errno);
+		goto err;
+	}
+	/* The folder itself may be a symbolic link the administrator made: follow it. */
+	st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->dirfd < 0) {
+		rc = fail_sys(st, "open", errno);
+		goto err;
+	}
+	st->objfd = open_subdir(st->dirfd, "objects", &made);
+	if (st->objfd < 0) {
+		rc = fail_sys(st, "objects", errno);
+		goto err;
+	}
+	st->tmpfd = open_subdir(st->dirfd, "tmp", &made);
+	if (st->tmpfd < 0) {
+		rc = fail_sys(st, "tmp", errno);
+		goto err;
+	}
+	if (made && fsync(st->dirfd) < 0) {
+		rc = fail_sys(st, "fsync", errno);
+		goto err;
+	}
+	if ((rc = open_db(st, dir)) != STORE_OK || (rc = prepare_all(st)) != STORE_OK ||
+	    (rc = recover(st)) != STORE_OK)
+		goto err;
+	st->err[0] = '\0';
+	st->err_errno = 0;
+	*out = st;
+	return STORE_OK;
+err:
+	fprintf(stderr, "store_open: %s: %s\n", dir ? dir : "(null)", st->err);
+	store_close(st);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	if (st->tmpfd >= 0)
+		close(st->tmpfd);
+	if (st->objfd >= 0)
+		close(st->objfd);
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	free(st);
+}
+
+/* Sessions ---------------------------------------------------------------------------------- */
+
+enum store_err store_session_create(struct store *st, int64_t now, int64_t ttl,
+                                    struct store_session *out)
+{
+	struct store_session ses;
+	enum store_err rc;
+	sqlite3_stmt *s;
+
+	if (st == NULL)
+		return STORE_INVALID;
+	if (now < 0 || ttl <= 0 || now > INT64_MAX - ttl) {
+		set_err(st, 0, "session time out of range");
+		return STORE_INVALID;
+	}
+	memset(&ses, 0, sizeof(ses));
+	if (store_id_new(ses.id) < 0) {
+		set_err(st, 0, "RAND_bytes failed");
+		return STORE_IO;
+	}
+	ses.created_at = now;
+	ses.expires_at = now + ttl;
+
+	if ((rc = tx_begin(st)) != STORE_OK)
+		return rc;
+	s = stmt(st, S_SESSION_INSERT);
+	if (sqlite3_bind_text(s, 1, ses.id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, ses.created_at) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, ses.expires_at) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE) {
+		rc = fail_db(st, "insert session");
+		sqlite3_reset(s);
+		tx_rollback(st);
+		return rc;
+	}
+	sqlite3_reset(s);
+	if ((rc = tx_commit(st)) != STORE_OK) {
+		tx_rollback(st);
+		return rc;
+	}
+	if (out != NULL)
+		*out = ses;
+	return STORE_OK;
+}
+
+enum store_err store_session_get(struct store *st, const char *id, int64_t now,
+                                 struct store_session *out)
+{
+	struct store_session ses;
+	enum store_err rc;
+	sqlite3_stmt *s;
+	int r;
+
+	if (st == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	memset(&ses, 0, sizeof(ses));
+	s = stmt(st, S_SESSION_GET);
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail_db(st, "get session");
+		goto out;
+	}
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE) {
+		rc = STORE_NOT_FOUND;
+		goto out;
+	}
+	if (r != SQLITE_ROW) {
+		rc = fail_db(st, "get session");
+		goto out;
+	}
+	memcpy(ses.id, id, STORE_ID_CHARS + 1);
+	ses.created_at = sqlite3_column_int64(s, 0);
+	ses.expires_at = sqlite3_column_int64(s, 1);
+	ses.ended_at = sqlite3_column_type(s, 2) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 2);
+	rc = (sqlite3_column_type(s, 2) != SQLITE_NULL || now >= ses.expires_at) ?
+	     STORE_GONE : STORE_OK;
+	if (out != NULL)
+		*out = ses;
+out:
+	sqlite3_reset(s);       /* ends the read transaction */
+	return rc;
+}
+
+/*
+ * Unlinks the files of the session's deleted inputs, the ones just tombstoned and any that an
+ * earlier crash between COMMIT and unlink left. A crash during this loop leaves orphan object
+ * files with a tombstone row; they hold no live data and the garbage collector removes them.
+ */
+static void unlink_deleted(struct store *st, const char *session)
+{
+	char obj[OBJ_NAME_MAX];
+	sqlite3_stmt *s = stmt(st, S_SESSION_DELETED);
+	int r;
+
+	if (sqlite3_bind_text(s, 1, session, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto out;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		if (!store_id_valid(id))
+			continue;
+		obj_name(id, obj);
+		if (unlinkat(st->objfd, obj, 0) < 0 && errno != ENOENT)
+			fprintf(stderr, "store: objects/%s: %s\n", obj, strerror(errno));
+	}
+	if (r != SQLITE_DONE)
+		fprintf(stderr, "store: deleted inputs of %s: %s\n", session, sqlite3_errmsg(st->db));
+out:
+	sqlite3_reset(s);
+}
+
+enum store_err store_session_end(struct store *st, const char *id, int64_t now)
+{
+	enum store_err rc;
+	sqlite3_stmt *s;
+	int r;
+
+	if (st == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	if ((rc = tx_begin(st)) != STORE_OK)
+		return rc;
+
+	s = stmt(st, S_SESSION_GET);
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		r = SQLITE_ERROR;
+	else
+		r = sqlite3_step(s);
+	if (r == SQLITE_DONE)
+		rc = STORE_NOT_FOUND;
+	else if (r != SQLITE_ROW)
+		rc = fail_db(st, "end session");
+	sqlite3_reset(s);
+	if (rc != STORE_OK)
+		goto out;
+
+	/* Both in one transaction: no input of an ended session can stay live. */
+	s = stmt(st, S_SESSION_TOMBSTONE);
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, "delete session inputs");
+	sqlite3_reset(s);
+	if (rc != STORE_OK)
+		goto out;
+	s = stmt(st, S_SESSION_END);
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, "end session");
+	sqlite3_reset(s);
+	if (rc != STORE_OK)
+		goto out;
+	rc = tx_commit(st);
+out:
+	if (rc != STORE_OK) {
+		tx_rollback(st);
+		return rc;
+	}
+	unlink_deleted(st, id);
+	return STORE_OK;
+}
+
+/* Uploads ----------------------------------------------------------------------------------- */
+
+enum store_err store_upload_begin(struct store *st, struct store_upload **out)
+{
+	struct store_upload *up = NULL;
+	struct stat a, b;
+	enum store_err rc;
+	int tries;
+
+	if (st == NULL || out == NULL)
+		return STORE_INVALID;
+	*out = NULL;
+	up = calloc(1, sizeof(*up));
+	if (up == NULL)
+		return fail_sys(st, "calloc", ENOMEM);
+	up->st = st;
+	up->fd = -1;
+	up->md = EVP_MD_CTX_new();
+	if (up->md == NULL || EVP_DigestInit_ex(up->md, EVP_sha256(), NULL) != 1) {
+		set_err(st, 0, "EVP_DigestInit_ex failed");
+		rc = STORE_IO;
+		goto err;
+	}
+	for (tries = 0; tries < 4 && up->fd < 0; tries++) {
+		if (store_id_new(up->id) < 0) {
+			set_err(st, 0, "RAND_bytes failed");
+			rc = STORE_IO;
+			goto err;
+		}
+		memcpy(up->part, up->id, STORE_ID_CHARS);
+		memcpy(up->part + STORE_ID_CHARS, PART_SUFFIX, sizeof(PART_SUFFIX));
+		up->fd = openat(st->tmpfd, up->part,
+		                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (up->fd < 0) {
+			if (errno == EEXIST)
+				continue;
+			rc = fail_sys(st, "create tmp file", errno);
+			goto err;
+		}
+		while (flock(up->fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				rc = fail_sys(st, "flock", errno);
+				unlinkat(st->tmpfd, up->part, 0);
+				goto err;
+			}
+		}
+		/*
+		 * Between O_EXCL and flock, another process' store_open could take the lock of
+		 * this empty file and remove it as a crash leftover: check the name is still ours.
+		 */
+		if (fstat(up->fd, &a) < 0 ||
+		    fstatat(st->tmpfd, up->part, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+			close(up->fd);
+			up->fd = -1;
+		}
+	}
+	if (up->fd < 0) {
+		set_err(st, EEXIST, "could not create a tmp file");
+		rc = STORE_IO;
+		goto err;
+	}
+	*out = up;
+	return STORE_OK;
+err:
+	if (up->fd >= 0)
+		close(up->fd);
+	EVP_MD_CTX_free(up->md);
+	free(up);
+	return keep_errno(st, rc);
+}
+
+enum store_err store_upload_write(struct store_upload *up, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t left = len;
+
+	if (up == NULL || (buf == NULL && len > 0))
+		return STORE_INVALID;
+	if (up->broken) {
+		set_err(up->st, 0, "write after a failed write");
+		return STORE_INVALID;
+	}
+	if ((uint64_t)len > UINT64_MAX - up->size) {
+		up->broken = 1;
+		set_err(up->st, 0, "upload too large");
+		return STORE_INVALID;
+	}
+	while (left > 0) {
+		ssize_t n = write(up->fd, p, left);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			up->broken = 1;
+			return fail_sys(up->st, "write", errno);
+		}
+		if (n == 0) {           /* not for a regular file; do not spin on it */
+			up->broken = 1;
+			return fail_sys(up->st, "write", EIO);
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (len > 0 && EVP_DigestUpdate(up->md, buf, len) != 1) {
+		up->broken = 1;
+		set_err(up->st, 0, "EVP_DigestUpdate failed");
+		return STORE_IO;
+	}
+	up->size += len;
+	return STORE_OK;
+}
+
+uint64_t store_upload_size(const struct store_upload *up)
+{
+	return up != NULL ? up->size : 0;
+}
+
+const char *store_upload_id(const struct store_upload *up)
+{
+	return up != NULL ? up->id : NULL;
+}
+
+/* 1 when every string of meta ends inside its array and names what a row needs. */
+static int meta_valid(const struct store_input_meta *m)
+{
+	return store_id_valid(m->session) &&
+	       memchr(m->kind, '\0', sizeof(m->kind)) != NULL && m->kind[0] != '\0' &&
+	       memchr(m->content_type, '\0', sizeof(m->content_type)) != NULL &&
+	       memchr(m->filename, '\0', sizeof(m->filename)) != NULL && m->created_at >= 0;
+}
+
+/* Frees up; the tmp name is removed first, while the lock is still held. */
+static void upload_free(struct store_upload *up)
+{
+	if (up->fd >= 0) {
+		unlinkat(up->st->tmpfd, up->part, 0);
+		close(up->fd);
+	}
+	EVP_MD_CTX_free(up->md);
+	free(up);
+}
+
+/*
+ * Checks, under the write lock, that the session exists and lives at now: an input may not be
+ * added to a session that another process ended after the handler looked it up.
+ */
+static enum store_err session_alive(struct store *st, const char *id, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_SESSION_GET);
+	enum store_err rc;
+	int r;
+
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		r = SQLITE_ERROR;
+	else
+		r = sqlite3_step(s);
+	if (r == SQLITE_DONE) {
+		set_err(st, 0, "no session %s", id);
+		rc = STORE_NOT_FOUND;
+	} else if (r != SQLITE_ROW)
+		rc = fail_db(st, "get session");
+	else if (sqlite3_column_type(s, 2) != SQLITE_NULL || now >= sqlite3_column_int64(s, 1)) {
+		set_err(st, 0, "session %s ended or expired", id);
+		rc = STORE_GONE;
+	} else
+		rc = STORE_OK;
+	sqlite3_reset(s);
+	return rc;
+}
+
+enum store_err store_upload_commit(struct store_upload *up, const struct store_input_meta *meta,
+                                   struct store_input *out)
+{
+	static const char hexdig[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char hex[STORE_SHA256_HEX + 1], xy[3];
+	const char *json;
+	char *json_copy = NULL;
+	struct store *st;
+	enum store_err rc;
+	sqlite3_stmt *s;
+	unsigned int mdlen = 0, i;
+	int xyfd = -1, made_xy = 0, linked = 0, in_tx = 0;
+
+	if (up == NULL)
+		return STORE_INVALID;
+	st = up->st;
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (meta == NULL || !meta_valid(meta) || up->size > (uint64_t)INT64_MAX) {
+		set_err(st, 0, "invalid input metadata");
+		rc = STORE_INVALID;
+		goto out;
+	}
+	if (up->broken) {
+		set_err(st, 0, "commit after a failed write");
+		rc = STORE_INVALID;
+		goto out;
+	}
+	json = meta->metadata_json != NULL ? meta->metadata_json : "{}";
+	/* Allocate before COMMIT: after it, the call must not fail. */
+	if (out != NULL && (json_copy = strdup(json)) == NULL) {
+		rc = fail_sys(st, "strdup", ENOMEM);
+		goto out;
+	}
+	if (EVP_DigestFinal_ex(up->md, md, &mdlen) != 1 || mdlen * 2 != STORE_SHA256_HEX) {
+		set_err(st, 0, "EVP_DigestFinal_ex failed");
+		rc = STORE_IO;
+		goto out;
+	}
+	for (i = 0; i < mdlen; i++) {
+		hex[2 * i] = hexdig[md[i] >> 4];
+		hex[2 * i + 1] = hexdig[md[i] & 15];
+	}
+	hex[STORE_SHA256_HEX] = '\0';
+
+	/* The data reach the disk before the row that promises them. */
+	if (fsync(up->fd) < 0) {
+		rc = fail_sys(st, "fsync", errno);
+		goto out;
+	}
+	if ((rc = tx_begin(st)) != STORE_OK)
+		goto out;
+	in_tx = 1;
+	if ((rc = session_alive(st, meta->session, meta->created_at)) != STORE_OK)
+		goto out;
+	s = stmt(st, S_INPUT_INSERT);
+	if (sqlite3_bind_text(s, 1, up->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, meta->session, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, meta->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, meta->content_type, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 5, meta->filename, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, (sqlite3_int64)up->size) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 7, hex, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 8, meta->created_at) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 9, json, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, "insert input");
+	sqlite3_reset(s);
+	if (rc != STORE_OK)
+		goto out;
+
+	xy[0] = up->id[0];
+	xy[1] = up->id[1];
+	xy[2] = '\0';
+	xyfd = open_subdir(st->objfd, xy, &made_xy);
+	if (xyfd < 0) {
+		rc = fail_sys(st, "objects/XY", errno);
+		goto out;
+	}
+	if (linkat(st->tmpfd, up->part, xyfd, up->id, 0) < 0) {
+		rc = fail_sys(st, "link", errno);
+		goto out;
+	}
+	linked = 1;
+	/* The new name, and the new XY folder's name in objects/, must survive a power cut. */
+	if (fsync(xyfd) < 0 || (made_xy && fsync(st->objfd) < 0)) {
+		rc = fail_sys(st, "fsync objects", errno);
+		goto out;
+	}
+	if ((rc = tx_commit(st)) != STORE_OK)
+		goto out;
+	in_tx = 0;
+
+	if (out != NULL) {
+		memcpy(out->id, up->id, sizeof(out->id));
+		memcpy(out->session, meta->session, sizeof(out->session));
+		memcpy(out->kind, meta->kind, strlen(meta->kind) + 1);
+		memcpy(out->content_type, meta->content_type, strlen(meta->content_type) + 1);
+		memcpy(out->filename, meta->filename, strlen(meta->filename) + 1);
+		memcpy(out->sha256, hex, sizeof(out->sha256));
+		out->size = up->size;
+		out->created_at = meta->created_at;
+		out->deleted_at = 0;
+		out->metadata_json = json_copy;
+		json_copy = NULL;
+	}
+out:
+	if (rc != STORE_OK) {
+		if (in_tx)
+			tx_rollback(st);
+		if (linked)
+			unlinkat(xyfd, up->id, 0);
+	}
+	/*
+	 * The tmp name goes last, under the lock: a store_open that finds it later sees either
+	 * the row (commit done) or no row and no object (cleaned above).
+	 */
+	if (xyfd >= 0)
+		close(xyfd);
+	free(json_copy);
+	upload_free(up);
+	return keep_errno(st, rc);
+}
+
+void store_upload_abort(struct store_upload *up)
+{
+	if (up != NULL)
+		upload_free(up);
+}
+
+/* Inputs ------------------------------------------------------------------------------------ */
+
+enum store_err store_input_get(struct store *st, const char *id, struct store_input *out)
+{
+	struct store_input in;
+	enum store_err rc;
+	sqlite3_stmt *s;
+	int r;
+
+	if (st == NULL || out == NULL)
+		return STORE_INVALID;
+	memset(out, 0, sizeof(*out));
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	s = stmt(st, S_INPUT_GET);
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail_db(st, "get input");
+		goto out;
+	}
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE) {
+		rc = STORE_NOT_FOUND;
+		goto out;
+	}
+	if (r != SQLITE_ROW) {
+		rc = fail_db(st, "get input");
+		goto out;
+	}
+	if ((rc = row_to_input(st, s, &in)) != STORE_OK)
+		goto out;
+	*out = in;
+	rc = in.deleted_at != 0 ? STORE_GONE : STORE_OK;
+out:
+	sqlite3_reset(s);
+	return keep_errno(st, rc);
+}
+
+void store_input_free(struct store_input *in)
+{
+	if (in == NULL)
+		return;
+	free(in->metadata_json);
+	in->metadata_json = NULL;
+}
+
+/* The state of input id now: STORE_OK live, STORE_GONE deleted, STORE_NOT_FOUND, STORE_DB. */
+static enum store_err input_state(struct store *st, const char *id)
+{
+	sqlite3_stmt *s = stmt(st, S_INPUT_STATE);
+	enum store_err rc;
+	int r;
+
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		r = SQLITE_ERROR;
+	else
+		r = sqlite3_step(s);
+	if (r == SQLITE_DONE)
+		rc = STORE_NOT_FOUND;
+	else if (r != SQLITE_ROW)
+		rc = fail_db(st, "input state");
+	else
+		rc = sqlite3_column_type(s, 0) == SQLITE_NULL ? STORE_OK : STORE_GONE;
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * Object files are 0600, readable by this program only. Should the web server ever send them
+ * itself (X-Sendfile), it needs read access: a shared group and 0640, decided at deployment.
+ */
+enum store_err store_input_open(struct store *st, const struct store_input *in, int *fd)
+{
+	char obj[OBJ_NAME_MAX];
+	enum store_err rc;
+	struct stat sb;
+	int f, e;
+
+	if (fd != NULL)
+		*fd = -1;
+	if (st == NULL || in == NULL || fd == NULL || !store_id_valid(in->id))
+		return STORE_INVALID;
+	if (in->deleted_at != 0)
+		return STORE_GONE;
+	obj_name(in->id, obj);
+	f = openat(st->objfd, obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f < 0) {
+		e = errno;
+		if (e != ENOENT)
+			return fail_sys(st, "open object", e);
+		/* Deleted by another process since the caller read the row? Then it is gone. */
+		rc = input_state(st, in->id);
+		if (rc == STORE_OK) {
+			set_err(st, ENOENT, "objects/%s: missing for a live input", obj);
+			errno = ENOENT;
+			return STORE_IO;
+		}
+		return rc;
+	}
+	e = fstat(f, &sb) < 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : 0;
+	if (e != 0) {
+		close(f);
+		return fail_sys(st, "object is not a regular file", e);
+	}
+	*fd = f;
+	return STORE_OK;
+}
+
+enum store_err store_input_delete(struct store *st, const char *id, int64_t now)
+{
+	char obj[OBJ_NAME_MAX];
+	enum store_err rc;
+	sqlite3_stmt *s;
+
+	if (st == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	if ((rc = tx_begin(st)) != STORE_OK)
+		return rc;
+	if ((rc = input_state(st, id)) != STORE_OK)
+		goto out;
+	s = stmt(st, S_INPUT_TOMBSTONE);
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, "delete input");
+	sqlite3_reset(s);
+	if (rc != STORE_OK)
+		goto out;
+	rc = tx_commit(st);
+out:
+	if (rc != STORE_OK) {
+		tx_rollback(st);
+		return rc;
+	}
+	/*
+	 * The tombstone is durable; a crash before this unlink leaves an orphan file that the
+	 * garbage collector removes. A failure here does not undo the delete either.
+	 */
+	obj_name(id, obj);
+	if (unlinkat(st->objfd, obj, 0) < 0 && errno != ENOENT)
+		fprintf(stderr, "store: objects/%s: %s\n", obj, strerror(errno));
+	return STORE_OK;
+}
+
+/*
+ * fn may read the store (store_input_get, store_input_open) but should not write to it: this
+ * connection holds a read snapshot while the rows are walked.
+ */
+enum store_err store_input_list(struct store *st, const char *session,
+                                int (*fn)(void *ctx, const struct store_input *in), void *ctx)
+{
+	sqlite3_stmt *s, *own = NULL;
+	struct store_input in;
+	enum store_err rc = STORE_OK;
+	int r;
+
+	if (st == NULL || fn == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(session))
+		return STORE_NOT_FOUND;
+	s = st->stmt[S_INPUT_LIST];
+	if (sqlite3_stmt_busy(s)) {
+		/* Called from inside another listing's fn: do not reset the outer walk. */
+		if (sqlite3_prepare_v3(st->db, stmt_sql[S_INPUT_LIST], -1, 0, &own, NULL) != SQLITE_OK)
+			return fail_db(st, "list inputs");
+		s = own;
+	} else {
+		s = stmt(st, S_INPUT_LIST);
+	}
+	if (sqlite3_bind_text(s, 1, session, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail_db(st, "list inputs");
+		goto out;
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		int stop;
+
+		if ((rc = row_to_input(st, s, &in)) != STORE_OK)
+			goto out;
+		stop = fn(ctx, &in);
+		store_input_free(&in);
+		if (stop != 0)
+			goto out;
+	}
+	if (r != SQLITE_DONE)
+		rc = fail_db(st, "list inputs");
+out:
+	if (own != NULL)
+		sqlite3_finalize(own);
+	else
+		sqlite3_reset(s);
+	return keep_errno(st, rc);
+}

@@ -1,0 +1,311 @@
+# lib.sh: helpers for the integration tests (sourced by run.sh): results, asserts, curl, JSON, server.
+#
+# A test group is a file of plain bash that calls http/upload/... and the assert_* helpers. Every
+# assert_* records one test: pass or fail NAME DETAIL. Globals set here:
+#   ROOT OUT         the repository and the artifacts folder (tests/out/integration)
+#   BASE DATA        the server under test (http://127.0.0.1:PORT) and its data folder
+#   STATUS HDRS BODY after http: the status code and the files holding headers and body
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+FAILURES=()
+REQ_N=0
+
+# Results ----------------------------------------------------------------------------------------
+
+pass() {
+	PASSED=$((PASSED + 1))
+	printf '  ok    %s\n' "$1"
+}
+
+# fail NAME DETAIL: record a failure; DETAIL may span lines.
+fail() {
+	FAILED=$((FAILED + 1))
+	FAILURES+=("$1: $2")
+	printf '  FAIL  %s: %s\n' "$1" "$2"
+}
+
+# skip NAME REASON: a test that could not run here; counted apart, neither passed nor failed.
+skip() {
+	SKIPPED=$((SKIPPED + 1))
+	printf 'SKIP %s: %s\n' "$1" "$2"
+}
+
+group() { printf '== %s\n' "$1"; }
+
+# What the last response was, for failure details: status, headers, start of the body.
+last_response() {
+	printf '[%s %s -> %s]' "$REQ_METHOD" "$REQ_PATH" "$STATUS"
+	[ -s "$BODY" ] && printf ' body: %s' "$(head -c 300 "$BODY" | tr -c '[:print:]' '.')"
+}
+
+# Asserts ----------------------------------------------------------------------------------------
+
+# assert_eq NAME EXPECTED ACTUAL
+assert_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+
+# assert_match NAME ERE ACTUAL: ACTUAL matches the extended regular expression.
+assert_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "'$3' does not match /$2/"; fi
+}
+
+# assert_no_match NAME ERE ACTUAL
+assert_no_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then fail "$1" "'$3' matches /$2/"; else pass "$1"; fi
+}
+
+# assert_true NAME DETAIL COMMAND...: passes when the command succeeds.
+assert_true() {
+	local name=$1 detail=$2
+	shift 2
+	if "$@"; then pass "$name"; else fail "$name" "$detail"; fi
+}
+
+# assert_status NAME CODE: the last response's status.
+assert_status() {
+	if [ "$STATUS" = "$2" ]; then pass "$1"; else fail "$1" "expected status $2, $(last_response)"; fi
+}
+
+# assert_header NAME HEADER EXPECTED: the last response's header value, exactly.
+assert_header() { assert_eq "$1" "$3" "$(header "$2")"; }
+
+# assert_body_file NAME FILE: the last response's body is byte for byte FILE.
+assert_body_file() {
+	if cmp -s "$2" "$BODY"; then
+		pass "$1"
+	else
+		fail "$1" "body ($(size_of "$BODY") bytes, $BODY) differs from $2 ($(size_of "$2") bytes) $(
+			cmp "$2" "$BODY" 2>&1 | head -n 1)"
+	fi
+}
+
+# assert_empty_body NAME
+assert_empty_body() {
+	if [ -s "$BODY" ]; then fail "$1" "expected no body, $(last_response)"; else pass "$1"; fi
+}
+
+# assert_error NAME STATUS CODE: status, Content-Type application/json and {"error": CODE, "detail"}.
+# CODE may list alternatives, "a|b", where the contract allows either.
+assert_error() {
+	local name=$1 status=$2 code=$3 got
+	if [ "$STATUS" != "$status" ]; then
+		fail "$name" "expected $status $code, $(last_response)"
+		return
+	fi
+	case $(header Content-Type) in
+	application/json*) ;;
+	*)
+		fail "$name" "error Content-Type is '$(header Content-Type)', not application/json"
+		return
+		;;
+	esac
+	got=$(jq -r 'if (.detail | type) == "string" then .error else "(no detail string)" end' \
+		"$BODY" 2>/dev/null)
+	case "|$code|" in
+	*"|$got|"*) pass "$name" ;;
+	*) fail "$name" "expected error '$code', got '$got' $(last_response)" ;;
+	esac
+}
+
+# Data folder state: "nothing left behind" after an error ------------------------------------------
+
+# snapshot: remember the number of object files and index rows of DATA.
+snapshot() {
+	SNAP_OBJECTS=$(count_objects)
+	SNAP_ROWS=$(db 'SELECT count(*) FROM inputs')
+}
+
+count_objects() { find "$DATA/objects" -type f 2>/dev/null | wc -l; }
+
+# assert_nothing_left NAME: DATA/tmp is empty and objects and rows are as at the last snapshot.
+assert_nothing_left() {
+	local name=$1 tmp objects rows
+	tmp=$(find "$DATA/tmp" -mindepth 1 2>/dev/null | head -n 5 | tr '\n' ' ')
+	objects=$(count_objects)
+	rows=$(db 'SELECT count(*) FROM inputs')
+	if [ -n "$tmp" ]; then
+		fail "$name" "left in tmp/: $tmp"
+	elif [ "$objects" != "$SNAP_OBJECTS" ] || [ "$rows" != "$SNAP_ROWS" ]; then
+		fail "$name" "objects $SNAP_OBJECTS -> $objects, rows $SNAP_ROWS -> $rows"
+	else
+		pass "$name"
+	fi
+}
+
+# db SQL: run one query on DATA's index (read-only is enough; waits for writers).
+db() { sqlite3 -batch -noheader -cmd '.timeout 5000' "$DATA/index.sqlite" "$1"; }
+
+# object_path ID: where the store keeps the bytes of input ID.
+object_path() { printf '%s/objects/%s/%s' "$DATA" "${1:0:2}" "$1"; }
+
+# HTTP -------------------------------------------------------------------------------------------
+
+# http METHOD PATH [CURL ARGS...]: one request to BASE; sets STATUS and the files HDRS and BODY.
+# PATH may also be a full URL. With JAR=NAME (e.g. `JAR=alice http GET /inputs`) the request
+# sends and updates the cookies of jar NAME. Expect: is off (no 1 s wait for 100-continue).
+http() {
+	local method=$1 path=$2 url
+	shift 2
+	REQ_N=$((REQ_N + 1))
+	REQ_METHOD=$method REQ_PATH=$path
+	HDRS=$OUT/req/$REQ_N.headers BODY=$OUT/req/$REQ_N.body
+	case $path in http*) url=$path ;; *) url=$BASE$path ;; esac
+	local args=(-sS -g --max-time 30 -D "$HDRS" -o "$BODY" -w '%{http_code}' -H 'Expect:')
+	if [ -n "${JAR:-}" ]; then
+		: >>"$OUT/jars/$JAR"
+		args+=(-b "$OUT/jars/$JAR" -c "$OUT/jars/$JAR")
+	fi
+	case $method in
+	GET) ;;
+	HEAD) args+=(--head) ;;
+	*) args+=(-X "$method") ;;
+	esac
+	# lighttpd answers 411 to a POST without Content-Length; send an empty body as browsers do.
+	if [ "$method" = POST ] && ! printf '%s\n' "$@" | grep -Eq '^(-d|--data.*|-F|--form.*|-T)$'; then
+		args+=(-H 'Content-Length: 0')
+	fi
+	STATUS=$(curl "${args[@]}" "$@" "$url" 2>"$OUT/req/$REQ_N.err") || STATUS=${STATUS:-000}
+	[ -f "$BODY" ] || : >"$BODY"
+	# With --head curl writes the header block to -o as well: that is not a body.
+	[ "$method" != HEAD ] || : >"$BODY"
+	printf '%s %s -> %s\n' "$method" "$url" "$STATUS" >>"$OUT/requests.log"
+}
+
+# header NAME: the value of the last response's header NAME (case-insensitive; the last one
+# when repeated, and of the final response after a 100 Continue), without the CR.
+header() {
+	tr -d '\r' <"$HDRS" | awk -v want="$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')" '
+		/^HTTP\// { v = ""; found = 0; next }
+		{
+			i = index($0, ":"); if (i == 0) next
+			name = tolower(substr($0, 1, i - 1))
+			if (name == want) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); sub(/[ \t]+$/, "", v); found = 1 }
+		}
+		END { if (found) print v }'
+}
+
+# headers_normalised FILE: the header block without Date, names lowercased, max-age numbers
+# blanked (they count down), sorted: for comparing GET and HEAD.
+headers_normalised() {
+	tr -d '\r' <"$1" | grep -v '^HTTP/' | grep -v '^$' | grep -iv '^date:' |
+		awk -F': ' '{ n = tolower($1); sub(/^[^:]*: */, ""); print n ": " $0 }' |
+		sed -E 's/max-age=[0-9]+/max-age=N/' | sort
+}
+
+# json FILTER [FILE]: jq -r FILTER on FILE (default: the last body); empty when absent/invalid.
+json() { jq -r "$1 // empty" "${2:-$BODY}" 2>/dev/null; }
+
+size_of() { stat -c %s "$1"; }
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+now() { date +%s; }
+
+# slice FILE FIRST COUNT: COUNT bytes of FILE from byte FIRST (0-based).
+slice() { dd if="$1" bs=65536 iflag=skip_bytes,count_bytes skip="$2" count="$3" status=none; }
+
+# Sessions and uploads ---------------------------------------------------------------------------
+
+# new_session JAR: a fresh cookie jar JAR, then POST /sessions with it.
+new_session() {
+	: >"$OUT/jars/$1"
+	JAR=$1 http POST /sessions
+}
+
+# upload JAR KIND FILE [TYPE [CURL ARGS...]]: multipart upload as a form sends it (kind first),
+# in session JAR. On 201 sets ID TOKEN CONTENT_URL and returns 0; else records a failure, returns 1.
+upload() {
+	local jarname=$1 kind=$2 file=$3 type=${4:-application/octet-stream}
+	shift 3
+	[ $# -eq 0 ] || shift
+	JAR=$jarname http POST /inputs -F "kind=$kind" -F "file=@$file;type=$type" "$@"
+	upload_result "upload $(basename "$file") ($kind, $type)"
+}
+
+# upload_raw JAR QUERY FILE TYPE: raw-body upload (?QUERY) with Content-Type TYPE; as upload.
+upload_raw() {
+	JAR=$1 http POST "/inputs?$2" --data-binary "@$3" -H "Content-Type: $4"
+	upload_result "raw upload $(basename "$3") ($4)"
+}
+
+upload_result() {
+	ID='' TOKEN='' CONTENT_URL=''
+	if [ "$STATUS" != 201 ]; then
+		fail "$1" "expected 201, $(last_response)"
+		return 1
+	fi
+	ID=$(json .id) TOKEN=$(json .token) CONTENT_URL=$(json .content_url)
+	if [ -z "$ID" ] || [ -z "$TOKEN" ]; then
+		fail "$1" "201 without id or token: $(head -c 300 "$BODY")"
+		return 1
+	fi
+	return 0
+}
+
+# The server -------------------------------------------------------------------------------------
+
+# free_port: a loopback port nothing listens on (a /dev/tcp connect to it fails).
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40001))
+		if port_closed "$p"; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# port_closed PORT: nothing listens on 127.0.0.1:PORT.
+port_closed() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# app_pids DIR: live (not zombie) processes of $BIN serving data folder DIR.
+app_pids() {
+	local p
+	for p in $(pgrep -x "$(basename "$BIN" | cut -c1-15)"); do
+		grep -qzxF "MEDIAGATE_DATA_DIR=$1" "/proc/$p/environ" 2>/dev/null || continue
+		grep -q '^State:[[:space:]]*Z' "/proc/$p/status" 2>/dev/null || echo "$p"
+	done
+}
+
+# server_start LOG DATA_DIR [VAR=VALUE...]: start deploy/run.sh on a free port and wait (10 s) for
+# GET /healthz. Sets S_PID S_PORT S_BASE. Returns 1 (the log printed) when it does not come up.
+server_start() {
+	local log=$1 dir=$2 _
+	shift 2
+	S_PORT=$(free_port)
+	S_BASE=http://127.0.0.1:$S_PORT
+	env "$@" PORT="$S_PORT" BIND=127.0.0.1 DATA_DIR="$dir" PROCS="${PROCS:-2}" \
+		"$ROOT/deploy/run.sh" >"$log" 2>&1 &
+	S_PID=$!
+	for _ in $(seq 100); do
+		if curl -fsS --max-time 1 -o /dev/null "$S_BASE/healthz" 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$S_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "server did not answer GET /healthz on $S_BASE within 10 s; $log:" >&2
+	sed 's/^/    /' "$log" >&2
+	server_stop "$S_PID" >/dev/null 2>&1
+	return 1
+}
+
+# server_stop PID: SIGTERM deploy/run.sh and wait (10 s); returns its exit status (0 expected),
+# or 124 when it had to be killed.
+server_stop() {
+	local pid=$1 i rc=0
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
