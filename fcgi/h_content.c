@@ -9,7 +9,6 @@
 #include "fcgi/handlers.h"
 #include "fcgi/http.h"
 #include "fcgi/range.h"
-#include "tokens/b64url.h"
 
 #define SEND_CHUNK (128 * 1024)   /* bytes per pread and per FastCGI write */
 
@@ -131,7 +130,7 @@ void h_content(struct req *r, const char *id)
 	struct token_claims c;
 	struct byte_range ranges[RANGE_MAX];
 	struct stat st;
-	char etag[STORE_SHA256_HEX + 3], lastmod[HTTP_DATE_LEN + 1], boundary[32], part[512];
+	char etag[STORE_SHA256_HEX + 3], lastmod[HTTP_DATE_LEN + 1], boundary[2 * 12 + 1], part[512];
 	const char *ctype, *range;
 	char *buf = NULL;
 	size_t n = 0, i;
@@ -207,7 +206,8 @@ void h_content(struct req *r, const char *id)
 			resp_error(r, 500, "internal", "no randomness for the boundary");
 			goto out;
 		}
-		b64url_encode(boundary, rnd, sizeof rnd);
+		for (i = 0; i < sizeof rnd; i++)
+			snprintf(boundary + 2 * i, 3, "%02x", rnd[i]);
 		resp_header(r, "Content-Type", "multipart/byteranges; boundary=%s", boundary);
 		resp_header(r, "Content-Length", "%llu", (unsigned long long)range_multipart_length(
 		            boundary, ctype, ranges, n, in.size));

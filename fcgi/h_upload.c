@@ -9,6 +9,7 @@
 #include "fcgi/http.h"
 #include "fcgi/meta.h"
 #include "fcgi/multipart.h"
+#include "media/sniff.h"
 
 #define READ_CHUNK (128 * 1024)   /* bytes per read of the request body */
 
@@ -18,6 +19,8 @@ struct upload {
 	struct meta          meta;
 	char                 content_type[STORE_CTYPE_MAX + 1];
 	char                 part_filename[STORE_FILENAME_MAX + 1];
+	uint8_t              head[SNIFF_BYTES];   /* the first bytes of the file, for media_sniff */
+	size_t               head_len;
 	int                  have_file;   /* the file part was seen */
 	int                  in_file;     /* inside the file part */
 	enum meta_field      field;       /* inside this metadata field, or META_UNKNOWN */
@@ -54,6 +57,11 @@ static int file_write(struct upload *u, const void *buf, size_t len)
 	if (store_upload_size(u->up) + len > max)
 		return fail(u, 413, "too_large", "the upload is over the maximum of %llu bytes",
 		            (unsigned long long)max);
+	if (u->head_len < SNIFF_BYTES) {
+		size_t n = len < SNIFF_BYTES - u->head_len ? len : SNIFF_BYTES - u->head_len;
+		memcpy(u->head + u->head_len, buf, n);
+		u->head_len += n;
+	}
 	switch (store_upload_write(u->up, buf, len)) {
 	case STORE_OK:
 		return 0;
@@ -291,6 +299,10 @@ void h_upload(struct req *r, const char *id)
 	    store_upload_size(u->up) == 0)
 		fail(u, 400, "missing_file", "no file was chosen");
 	if (u->status == 0) {
+		/* Forms label what the browser does not know as octet-stream: name it by its bytes. */
+		const char *sniffed = media_sniff(u->head, u->head_len);
+		if (sniffed != NULL && strcmp(u->content_type, "application/octet-stream") == 0)
+			strcpy(u->content_type, sniffed);
 		meta_kind_default(&u->meta, u->content_type);
 		commit(u);
 	}

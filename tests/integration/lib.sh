@@ -295,9 +295,9 @@ server_start() {
 # server_stop PID: SIGTERM deploy/run.sh and wait (10 s); returns its exit status (0 expected),
 # or 124 when it had to be killed.
 server_stop() {
-	local pid=$1 i rc=0
+	local pid=$1 _ rc=0
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -18,6 +18,8 @@ MAX_UPLOAD=4194304   # 4 MiB: the 413 tests stay cheap
 TOKEN_TTL=3600
 TOKEN_TTL_MAX=86400
 export BIN
+# Hermetic: no MEDIAGATE_* setting of the caller's shell reaches the servers under test.
+for v in $(compgen -e | grep '^MEDIAGATE_'); do unset "$v"; done
 
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"

@@ -114,6 +114,25 @@ test_upload() {
 			test ! -e "$DATA/x \"quoted\" name;.bin" -a ! -e "$DATA/../x \"quoted\" name;.bin"
 	fi
 
+	# Concurrent uploads (the suite runs two FastCGI processes): each one whole and separate.
+	local pids=() i ok=0
+	for i in 1 2 3 4; do
+		curl -sS -o "$OUT/parallel.$i.json" -w '%{http_code}' -H 'Expect:' -b "$OUT/jars/up" \
+			-F kind=file -F "file=@$M_BIN;type=application/octet-stream" "$BASE/inputs" \
+			>"$OUT/parallel.$i.status" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in 1 2 3 4; do
+		[ "$(cat "$OUT/parallel.$i.status")" = 201 ] &&
+			[ "$(json .sha256 "$OUT/parallel.$i.json")" = "$(sha256_of "$M_BIN")" ] &&
+			cmp -s "$M_BIN" "$(object_path "$(json .id "$OUT/parallel.$i.json")")" &&
+			ok=$((ok + 1))
+	done
+	assert_eq "4 concurrent uploads: all 201 with the right bytes" 4 "$ok"
+	assert_eq "4 concurrent uploads: 4 different ids" 4 \
+		"$(for i in 1 2 3 4; do json .id "$OUT/parallel.$i.json"; echo; done | sort -u | grep -c .)"
+
 	# Listing: the session's inputs, and only to its owner.
 	JAR=up http GET /inputs
 	assert_status "GET /inputs: 200" 200
