@@ -48,8 +48,8 @@ chunked_kb=$((max_kb + 1024))
 
 # Everything started from here on is stopped by stop(), on any exit.
 run='' lighttpd_pid=''
-# shellcheck disable=SC2317 # called from the traps
 # A pid is alive while it exists and is not a zombie (an orphan's parent may reap it late).
+# shellcheck disable=SC2317 # called from the traps
 alive() {
 	for p in "$@"; do
 		kill -0 "$p" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status" 2>/dev/null &&

@@ -271,24 +271,30 @@ app_pids() {
 
 # server_start LOG DATA_DIR [VAR=VALUE...]: start deploy/run.sh on a free port and wait (10 s) for
 # GET /healthz. Sets S_PID S_PORT S_BASE. Returns 1 (the log printed) when it does not come up.
+# A port that looked free can still be taken when lighttpd binds it (an ephemeral port of some
+# client connection): then it tries another one.
 server_start() {
-	local log=$1 dir=$2 _
+	local log=$1 dir=$2 _ attempt
 	shift 2
-	S_PORT=$(free_port)
-	S_BASE=http://127.0.0.1:$S_PORT
-	env "$@" PORT="$S_PORT" BIND=127.0.0.1 DATA_DIR="$dir" PROCS="${PROCS:-2}" \
-		"$ROOT/deploy/run.sh" >"$log" 2>&1 &
-	S_PID=$!
-	for _ in $(seq 100); do
-		if curl -fsS --max-time 1 -o /dev/null "$S_BASE/healthz" 2>/dev/null; then
-			return 0
-		fi
-		kill -0 "$S_PID" 2>/dev/null || break
-		sleep 0.1
+	for attempt in 1 2 3 4 5; do
+		S_PORT=$(free_port)
+		S_BASE=http://127.0.0.1:$S_PORT
+		env "$@" PORT="$S_PORT" BIND=127.0.0.1 DATA_DIR="$dir" PROCS="${PROCS:-2}" \
+			"$ROOT/deploy/run.sh" >"$log" 2>&1 &
+		S_PID=$!
+		for _ in $(seq 100); do
+			if curl -fsS --max-time 1 -o /dev/null "$S_BASE/healthz" 2>/dev/null; then
+				return 0
+			fi
+			kill -0 "$S_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		server_stop "$S_PID" >/dev/null 2>&1
+		grep -q 'Address already in use' "$log" || break
+		cp "$log" "$log.port-taken.$attempt"
 	done
 	echo "server did not answer GET /healthz on $S_BASE within 10 s; $log:" >&2
 	sed 's/^/    /' "$log" >&2
-	server_stop "$S_PID" >/dev/null 2>&1
 	return 1
 }
 

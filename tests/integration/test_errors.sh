@@ -126,11 +126,23 @@ test_errors() {
 		assert_body_file "chunked raw upload: the bytes" "$M_BIN"
 	fi
 
-	# A client that goes away mid-upload leaves nothing either.
+	# A client that goes away mid-upload leaves nothing either. While it sends, the upload is
+	# already in tmp/: lighttpd streams the body to the app instead of buffering it first.
+	local slow seen=no
 	snapshot
-	curl -sS -o /dev/null --max-time 1 --limit-rate 512K -H 'Expect:' -b "$OUT/jars/err" \
+	curl -sS -o /dev/null --max-time 1.5 --limit-rate 512K -H 'Expect:' -b "$OUT/jars/err" \
 		--data-binary "@$M_MAX" -H 'Content-Type: application/octet-stream' \
-		"$BASE/inputs?kind=file" 2>/dev/null
+		"$BASE/inputs?kind=file" 2>/dev/null &
+	slow=$!
+	for i in $(seq 12); do
+		sleep 0.1
+		if [ -n "$(find "$DATA/tmp" -name '*.part' 2>/dev/null)" ]; then
+			seen=yes
+			break
+		fi
+	done
+	wait "$slow"
+	assert_eq "a slow upload is streamed to the app (tmp/ID.part while it is sent)" yes "$seen"
 	assert_true "client gone mid-upload: tmp/ emptied within 5 s" \
 		"left: $(find "$DATA/tmp" -mindepth 1 | head -n 3 | tr '\n' ' ')" wait_tmp_empty 5
 	assert_nothing_left "client gone mid-upload: nothing left behind"
