@@ -113,8 +113,13 @@ static int load_file(struct config *cfg, const char *path, char *err, size_t err
 			snprintf(err, errsz, "%s:%u: expected KEY=VALUE", path, lineno);
 			goto out;
 		}
-		*eq = '\0';
-		switch (set(cfg, p, eq + 1, err, errsz)) {
+		/* Spaces around '=' are layout, not part of the key or the value. */
+		for (end = eq; end > p && isspace((unsigned char)end[-1]); end--)
+			;
+		*end = '\0';
+		for (eq++; isspace((unsigned char)*eq); eq++)
+			;
+		switch (set(cfg, p, eq, err, errsz)) {
 		case 0:
 			break;
 		case 1:

@@ -2,6 +2,7 @@
 #include "fcgi/http.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -56,8 +57,8 @@ int http_query_get(const char *q, const char *key, char *out, size_t outsz)
 		const char *eq = memchr(q, '=', len);
 		size_t nlen = eq ? (size_t)(eq - q) : len;
 
-		/* Keys are matched undecoded: ours are plain ASCII words. */
-		if (nlen == klen && memcmp(q, key, klen) == 0) {
+		/* Keys are matched undecoded: ours are plain ASCII words. Empty sequences are skipped. */
+		if (len > 0 && nlen == klen && memcmp(q, key, klen) == 0) {
 			if (eq == NULL)
 				return urldecode("", 0, out, outsz) == 0 ? 1 : -1;
 			return urldecode(eq + 1, len - nlen - 1, out, outsz) == 0 ? 1 : -1;
@@ -100,69 +101,202 @@ int http_cookie_get(const char *header, const char *name, char *out, size_t outs
 }
 
 static const char wdays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const wdays_long[7] = {"Sunday", "Monday", "Tuesday", "Wednesday",
+                                          "Thursday", "Friday", "Saturday"};
 static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the years an IMF-fixdate's 4DIGIT can hold. */
+#define DATE_MIN INT64_C(-62167219200)
+#define DATE_MAX INT64_C(253402300799)
 
 void http_date_format(time_t t, char *out)
 {
 	struct tm tm;
+	int64_t v = (int64_t)t;
 
-	gmtime_r(&t, &tm);
+	/* Pin times whose year has no four-digit form to the nearest end rather than wrap it. */
+	if (v < DATE_MIN)
+		t = (time_t)DATE_MIN;
+	else if (v > DATE_MAX)
+		t = (time_t)DATE_MAX;
+	if (gmtime_r(&t, &tm) == NULL) {
+		memcpy(out, "Thu, 01 Jan 1970 00:00:00 GMT", HTTP_DATE_LEN + 1);
+		return;
+	}
 	/* Written by hand rather than strftime so that the locale can never change the names. */
 	snprintf(out, HTTP_DATE_LEN + 1, "%s, %02u %s %04u %02u:%02u:%02u GMT", wdays[tm.tm_wday],
 	         (unsigned)tm.tm_mday % 100u, months[tm.tm_mon], (unsigned)(tm.tm_year + 1900) % 10000u,
 	         (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 }
 
-static int month_index(const char *m)
+/* The value of exactly n ASCII digits at s, or -1 (also when s ends first). */
+static int digits(const char *s, int n)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* The index of the three-letter month name at s (case-sensitive, RFC 9110 section 5.6.7), or -1. */
+static int month_index(const char *s)
 {
 	int i;
 
 	for (i = 0; i < 12; i++)
-		if (strncmp(m, months[i], 3) == 0)
+		if (strncmp(s, months[i], 3) == 0)
 			return i;
 	return -1;
 }
 
-int http_date_parse(const char *s, time_t *out)
+/* 1 when the three-letter day-name is at s. */
+static int is_day_name(const char *s)
 {
-	struct tm tm;
-	char wday[16], mon[4];
-	int n = 0, year;
-	time_t t;
+	int i;
 
-	memset(&tm, 0, sizeof tm);
-	/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
-	if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wday, &tm.tm_mday, mon,
-	           &year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) == 7 && n > 0 && s[n] == '\0') {
-		tm.tm_year = year - 1900;
-	/* rfc850-date: "Sunday, 06-Nov-94 08:49:37 GMT"; two-digit years per section 5.6.7. */
-	} else if (n = 0, sscanf(s, "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", wday,
-	                         &tm.tm_mday, mon, &year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-	                         &n) == 7 && n > 0 && s[n] == '\0') {
-		tm.tm_year = year < 70 ? year + 100 : year;
-	/* asctime-date: "Sun Nov  6 08:49:37 1994" */
-	} else if (n = 0, sscanf(s, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", wday, mon,
-	                         &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &year,
-	                         &n) == 7 && n > 0 && s[n] == '\0') {
-		tm.tm_year = year - 1900;
-	} else {
-		return -1;
-	}
-	if ((tm.tm_mon = month_index(mon)) < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_hour < 0 || tm.tm_min < 0 ||
-	    tm.tm_sec < 0)
-		return -1;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return -1;
-	*out = t;
+	for (i = 0; i < 7; i++)
+		if (strncmp(s, wdays[i], 3) == 0)
+			return 1;
 	return 0;
 }
 
-/* RFC 9110 section 5.6.2: tchar. */
+/* The length of the day-name-l at s (rfc850-date), or 0. */
+static size_t day_name_l_len(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 7; i++) {
+		size_t n = strlen(wdays_long[i]);
+		if (strncmp(s, wdays_long[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+/* time-of-day = hour ":" minute ":" second, 8 characters at s; 0 or -1. */
+static int time_of_day(const char *s, int *h, int *m, int *sec)
+{
+	if ((*h = digits(s, 2)) < 0 || s[2] != ':' || (*m = digits(s + 3, 2)) < 0 || s[5] != ':' ||
+	    (*sec = digits(s + 6, 2)) < 0)
+		return -1;
+	return 0;
+}
+
+static int is_leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (m 1..12, d 1..31). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int64_t civil_seconds(int64_t y, int mon, int mday, int h, int m, int s)
+{
+	return days_from_civil(y, mon + 1, mday) * 86400 + h * 3600 + m * 60 + s;
+}
+
+/*
+ * RFC 9110 section 5.6.7: a two-digit year that would be more than 50 years in the future is the
+ * most recent past year with those digits; so take the latest such year that is not.
+ */
+static int64_t rfc850_year(int yy, int mon, int mday, int h, int m, int s)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	int64_t y, limit;
+
+	if (gmtime_r(&now, &tm) == NULL)
+		return 1900 + yy;
+	y = tm.tm_year + 1900 + 50;
+	limit = civil_seconds(y, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	y = y - y % 100 + yy;
+	if (civil_seconds(y, mon, mday, h, m, s) > limit)
+		y -= 100;
+	return y;
+}
+
+int http_date_parse(const char *s, time_t *out)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int mon, mday, h, m, sec;
+	int64_t year, v;
+	size_t n;
+
+	if (is_day_name(s) && s[3] == ',') {
+		/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+		if (strlen(s) != HTTP_DATE_LEN || s[4] != ' ' || (mday = digits(s + 5, 2)) < 0 ||
+		    s[7] != ' ' || (mon = month_index(s + 8)) < 0 || s[11] != ' ' ||
+		    (year = digits(s + 12, 4)) < 0 || s[16] != ' ' || time_of_day(s + 17, &h, &m, &sec) ||
+		    strcmp(s + 25, " GMT") != 0)
+			return -1;
+	} else if (is_day_name(s) && s[3] == ' ') {
+		/* asctime-date: "Sun Nov  6 08:49:37 1994"; day = 2DIGIT / ( SP DIGIT ) */
+		if (strlen(s) != 24 || (mon = month_index(s + 4)) < 0 || s[7] != ' ' ||
+		    (mday = s[8] == ' ' ? digits(s + 9, 1) : digits(s + 8, 2)) < 0 || s[10] != ' ' ||
+		    time_of_day(s + 11, &h, &m, &sec) || s[19] != ' ' || (year = digits(s + 20, 4)) < 0)
+			return -1;
+	} else if ((n = day_name_l_len(s)) > 0) {
+		/* rfc850-date: "Sunday, 06-Nov-94 08:49:37 GMT" */
+		s += n;
+		if (strlen(s) != 24 || s[0] != ',' || s[1] != ' ' || (mday = digits(s + 2, 2)) < 0 ||
+		    s[4] != '-' || (mon = month_index(s + 5)) < 0 || s[8] != '-' ||
+		    (year = digits(s + 9, 2)) < 0 || s[11] != ' ' || time_of_day(s + 12, &h, &m, &sec) ||
+		    strcmp(s + 20, " GMT") != 0)
+			return -1;
+		year = rfc850_year((int)year, mon, mday, h, m, sec);
+	} else {
+		return -1;
+	}
+	/* The day must exist in its month; the second may be a leap second (RFC 5322 3.3). */
+	if (mday < 1 || mday > mdays[mon] + (mon == 1 && is_leap(year)) || h > 23 || m > 59 ||
+	    sec > 60)
+		return -1;
+	v = civil_seconds(year, mon, mday, h, m, sec);
+	if ((int64_t)(time_t)v != v)
+		return -1;
+	*out = (time_t)v;
+	return 0;
+}
+
+/* RFC 9110 section 5.6.2: tchar (ASCII only, whatever the locale). */
 static int is_tchar(int c)
 {
-	return isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* RFC 9110 section 5.6.4: qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text. */
+static int is_qdtext(int c)
+{
+	return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5b) ||
+	       (c >= 0x5d && c <= 0x7e) || c >= 0x80;
+}
+
+/* RFC 9110 section 5.6.4: the octet of a quoted-pair: HTAB / SP / VCHAR / obs-text. */
+static int is_qpchar(int c)
+{
+	return c == '\t' || (c >= 0x20 && c <= 0x7e) || c >= 0x80;
+}
+
+/* RFC 9110 section 8.8.3: etagc = %x21 / %x23-7E / obs-text. */
+static int is_etagc(int c)
+{
+	return c == 0x21 || (c >= 0x23 && c <= 0x7e) || c >= 0x80;
 }
 
 int http_media_type(const char *s, char *out, size_t outsz)
@@ -203,9 +337,9 @@ int http_media_type(const char *s, char *out, size_t outsz)
 		p += n + 1;
 		if (*p == '"') {
 			for (p++; *p != '"'; p++) {
-				if (*p == '\\' && p[1] != '\0')
+				if (*p == '\\' && is_qpchar((unsigned char)p[1]))
 					p++;
-				else if (*p == '\0' || (unsigned char)*p < 0x20)
+				else if (!is_qdtext((unsigned char)*p))
 					return -1;
 			}
 			p++;
@@ -229,20 +363,32 @@ int http_prefers_html(const char *accept)
 		accept++;
 	n = strlen("text/html");
 	return strncasecmp(accept, "text/html", n) == 0 &&
-	       (accept[n] == '\0' || accept[n] == ',' || accept[n] == ';' || accept[n] == ' ');
+	       (accept[n] == '\0' || accept[n] == ',' || accept[n] == ';' || accept[n] == ' ' ||
+	        accept[n] == '\t');
 }
 
 int http_etag_match(const char *list, const char *etag, int weak)
 {
-	size_t elen = strlen(etag);
-	const char *p = list;
+	const char *p = list, *want = etag;
+	int want_weak = 0, found = 0;
+	size_t wlen;
 
+	/* Our own tag may be weak too: then it never matches strongly (section 8.8.3.2). */
+	if (want[0] == 'W' && want[1] == '/') {
+		want_weak = 1;
+		want += 2;
+	}
+	wlen = strlen(want);
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (p[0] == '*' && (p[1] == '\0' || p[1] == ' '))
-		return 1;
-	/* #entity-tag: [ W/ ] DQUOTE *etagc DQUOTE, comma-separated with OWS. */
-	while (*p != '\0') {
+	if (*p == '*') {
+		for (p++; *p == ' ' || *p == '\t'; p++)
+			;
+		return *p == '\0';
+	}
+	/* #entity-tag: [ W/ ] DQUOTE *etagc DQUOTE, comma-separated with OWS; the whole list is
+	 * checked so that a malformed field never matches. */
+	for (;;) {
 		int is_weak = 0;
 		const char *q;
 
@@ -256,16 +402,17 @@ int http_etag_match(const char *list, const char *etag, int weak)
 		}
 		if (*p != '"')
 			return 0;
-		q = strchr(p + 1, '"');
-		if (q == NULL)
+		for (q = p + 1; is_etagc((unsigned char)*q); q++)
+			;
+		if (*q != '"')
 			return 0;
-		if ((size_t)(q - p + 1) == elen && memcmp(p, etag, elen) == 0 && (weak || !is_weak))
-			return 1;
-		p = q + 1;
-		while (*p == ' ' || *p == '\t')
-			p++;
+		if ((size_t)(q - p + 1) == wlen && memcmp(p, want, wlen) == 0 &&
+		    (weak || (!is_weak && !want_weak)))
+			found = 1;
+		for (p = q + 1; *p == ' ' || *p == '\t'; p++)
+			;
 		if (*p != ',' && *p != '\0')
 			return 0;
 	}
-	return 0;
+	return found;
 }

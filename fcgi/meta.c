@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const field_names[META_NFIELDS] = {
 	"kind", "format", "sampling_rate", "num_channels", "width", "height", "filename",
@@ -52,7 +53,7 @@ static int parse_count(const char *s, long *out)
 int meta_set(struct meta *m, enum meta_field f, const char *value, char *err, size_t errsz)
 {
 	const char *name = meta_field_name(f);
-	long *num = NULL;
+	long *num = NULL, v = 0;
 	size_t i, len = strlen(value);
 
 	if (f < 0 || f >= META_NFIELDS) {
@@ -93,11 +94,14 @@ int meta_set(struct meta *m, enum meta_field f, const char *value, char *err, si
 	default:
 		break;
 	}
-	if (num != NULL && (parse_count(value, num) != 0 || *num < ranges[f].min ||
-	                    *num > ranges[f].max)) {
-		snprintf(err, errsz, "%s: must be a whole number from %ld to %ld", name, ranges[f].min,
-		         ranges[f].max);
-		return -1;
+	/* Parsed aside so that a rejected number leaves m as it was. */
+	if (num != NULL) {
+		if (parse_count(value, &v) != 0 || v < ranges[f].min || v > ranges[f].max) {
+			snprintf(err, errsz, "%s: must be a whole number from %ld to %ld", name,
+			         ranges[f].min, ranges[f].max);
+			return -1;
+		}
+		*num = v;
 	}
 	m->seen[f] = 1;
 	return 0;
@@ -167,9 +171,12 @@ void meta_kind_default(struct meta *m, const char *content_type)
 	if (m->seen[META_KIND])
 		return;
 	strcpy(m->kind, "file");
+	if (content_type == NULL)
+		return;
 	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		size_t n = strlen(kinds[i]);
-		if (strncmp(content_type, kinds[i], n) == 0 && content_type[n] == '/')
+		/* Media types are case-insensitive (RFC 9110 section 8.3.1). */
+		if (strncasecmp(content_type, kinds[i], n) == 0 && content_type[n] == '/')
 			strcpy(m->kind, kinds[i]);
 	}
 }
