@@ -302,11 +302,11 @@ static int path_with(char *dst, const char *path, const char *suffix)
 }
 
 /*
- * Create the key file with one fresh key, id 1. The file is written in full and fsynced under a
- * unique temporary name first (mkostemp: O_EXCL, 0600) and then hard-linked to path: link(2) fails with
- * EEXIST like O_EXCL would, but a process that loses the race never sees a half-written file,
- * and a crash never leaves an empty key file behind. Returns KEYRING_OK, or an error with
- * *exists set when another process created path first.
+ * Create the key file with one fresh key, id 1. The file is written in full and fsynced under
+ * a unique temporary name first (mkostemp: O_EXCL, 0600) and then hard-linked to path: link(2)
+ * fails with EEXIST like O_EXCL would, but a process that loses the race never sees a
+ * half-written file, and a crash never leaves an empty key file behind. Returns KEYRING_OK, or
+ * an error with *exists set when another process created path first.
  */
 static enum keyring_err create_file(const char *path, int *exists)
 {

@@ -515,14 +515,24 @@ Test(keyring, concurrent_creation_agrees_on_one_key)
 	close(keys[1]);
 	close(go[0]);
 	close(go[1]);
-	while (have < sizeof got && (n = read(keys[0], got + have, sizeof got - have)) > 0)
+	/* EINTR is retried: the test runner may have a SIGCHLD handler installed. */
+	while (have < sizeof got) {
+		n = read(keys[0], got + have, sizeof got - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
 		have += (size_t)n;
+	}
 	close(keys[0]);
 	for (i = 0; i < N; i++) {
-		cr_assert_gt(wait(&status), 0);
+		pid_t w;
+		while ((w = wait(&status)) < 0 && errno == EINTR)
+			;
+		cr_assert_gt(w, 0, "wait: %s", strerror(errno));
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 	}
-	cr_assert_eq(have, sizeof got);
+	cr_assert_eq(have, sizeof got, "read %zu key bytes", have);
 	/* Every process got the key that is in the file, and one file was made. */
 	cr_assert_eq(keyring_load(&kr, path, 0), KEYRING_OK);
 	cr_assert_eq(kr.nkeys, 1);
