@@ -209,6 +209,20 @@ static sqlite3_stmt *stmt(struct store *st, enum stmt_id i)
 	return s;
 }
 
+/* Run statement i, which takes (?1 id, ?2 now) and returns no row. */
+static enum store_err exec_id_time(struct store *st, enum stmt_id i, const char *id, int64_t now,
+                                   const char *what)
+{
+	sqlite3_stmt *s = stmt(st, i);
+	enum store_err rc = STORE_OK;
+
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, what);
+	sqlite3_reset(s);
+	return rc;
+}
+
 /*
  * Runs the statements of sql one after the other (no parameters: only constant text reaches
  * here), retrying one that answers SQLITE_BUSY after the busy timeout. When first is not NULL,
@@ -704,19 +718,9 @@ enum store_err store_session_end(struct store *st, const char *id, int64_t now)
 		goto out;
 
 	/* Both in one transaction: no input of an ended session can stay live. */
-	s = stmt(st, S_SESSION_TOMBSTONE);
-	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
-		rc = fail_db(st, "delete session inputs");
-	sqlite3_reset(s);
-	if (rc != STORE_OK)
-		goto out;
-	s = stmt(st, S_SESSION_END);
-	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
-		rc = fail_db(st, "end session");
-	sqlite3_reset(s);
-	if (rc != STORE_OK)
+	if ((rc = exec_id_time(st, S_SESSION_TOMBSTONE, id, now, "delete session inputs")) !=
+	        STORE_OK ||
+	    (rc = exec_id_time(st, S_SESSION_END, id, now, "end session")) != STORE_OK)
 		goto out;
 	rc = tx_commit(st);
 out:
@@ -1140,7 +1144,6 @@ enum store_err store_input_delete(struct store *st, const char *id, int64_t now)
 {
 	char obj[OBJ_NAME_MAX];
 	enum store_err rc;
-	sqlite3_stmt *s;
 
 	if (st == NULL)
 		return STORE_INVALID;
@@ -1150,12 +1153,7 @@ enum store_err store_input_delete(struct store *st, const char *id, int64_t now)
 		return rc;
 	if ((rc = input_state(st, id)) != STORE_OK)
 		goto out;
-	s = stmt(st, S_INPUT_TOMBSTONE);
-	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
-		rc = fail_db(st, "delete input");
-	sqlite3_reset(s);
-	if (rc != STORE_OK)
+	if ((rc = exec_id_time(st, S_INPUT_TOMBSTONE, id, now, "delete input")) != STORE_OK)
 		goto out;
 	rc = tx_commit(st);
 out:
