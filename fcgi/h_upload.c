@@ -175,7 +175,7 @@ static void commit(struct upload *u)
 	char tok[TOKEN_LEN + 1], location[256], *json;
 	int64_t exp;
 	enum store_err se;
-	json_t *body;
+	json_t *body, *mj;
 
 	if (session_from_cookie(r, 0, &s) != 0) {
 		if (store_session_create(r->app->store, r->now, r->app->cfg.session_ttl, &s) !=
@@ -191,7 +191,9 @@ static void commit(struct upload *u)
 	strcpy(im.content_type, u->content_type);
 	strcpy(im.filename, u->meta.seen[META_FILENAME] ? u->meta.filename : u->part_filename);
 	im.created_at = r->now;
-	json = json_dumps(meta_json(&u->meta), JSON_COMPACT | JSON_SORT_KEYS);
+	mj = meta_json(&u->meta);
+	json = json_dumps(mj, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(mj);
 	im.metadata_json = json;
 	memset(&in, 0, sizeof in);
 	se = store_upload_commit(u->up, &im, &in);
