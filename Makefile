@@ -5,7 +5,7 @@
 #   make deps     install the Debian packages the build, run and tests need (apt-get)
 
 CC      ?= cc
-PKGS    := fcgi sqlite3 libcrypto jansson
+PKGS    := fcgi sqlite3 libcrypto jansson sndfile soxr libpng libjpeg
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -I.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -19,13 +19,17 @@ B        := build
 # Everything but the entry point goes into one static library that the app and the tests link.
 LIB_SRCS  := $(wildcard fcgi/*.c store/*.c tokens/*.c media/*.c)
 LIB_SRCS  := $(filter-out fcgi/main.c,$(LIB_SRCS))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/assets.o
+# Static files the pages use (fcgi/static/*), compiled into the binary as asset_NAME[].
+ASSETS    := $(wildcard fcgi/static/*)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 # Debian packages: build, run and test dependencies.
 DEB_PKGS := build-essential pkg-config libfcgi-dev libsqlite3-dev libssl-dev libjansson-dev \
-            libcriterion-dev lighttpd spawn-fcgi curl jq sox libsox-fmt-all espeak-ng
+            libsndfile1-dev libsoxr-dev libpng-dev libjpeg62-turbo-dev \
+            libcriterion-dev lighttpd spawn-fcgi curl jq sox libsox-fmt-all espeak-ng ffmpeg \
+            pngcheck chromium
 
 .PHONY: all deps print-deps run check check-unit check-integration clean
 
@@ -34,6 +38,14 @@ all: $(B)/mediagate
 $(B)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(B)/gen/assets.c: $(ASSETS) tools/embed.sh
+	@mkdir -p $(dir $@)
+	@for f in $(ASSETS); do \
+	  tools/embed.sh $$f asset_$$(basename $$f | tr -c 'a-zA-Z0-9\n' '_'); done > $@
+
+$(B)/gen/assets.o: $(B)/gen/assets.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/libmediagate.a: $(LIB_OBJS)
 	@rm -f $@

@@ -15,7 +15,9 @@
  * Layout of the data folder:
  *   DIR/index.sqlite            the index (WAL mode)
  *   DIR/objects/XY/ID           one file per input, XY the first two characters of its id
+ *   DIR/objects/XY/ID.VARIANT   derived representations of input ID (decoded WAV, PNG, ...)
  *   DIR/tmp/ID.part             uploads in progress, each held under flock(LOCK_EX) by its writer
+ *   DIR/tmp/ID.VARIANT.RAND.dpart  derived representations being made, likewise locked
  * Paths are built only from ids this module generated (and checked with store_id_valid).
  */
 
@@ -31,6 +33,7 @@ enum store_err {
 
 struct store;          /* opaque: the data folder and the open database */
 struct store_upload;   /* opaque: one upload being written */
+struct store_derived;  /* opaque: one derived representation being written */
 
 struct store_session {
 	char    id[STORE_ID_CHARS + 1];
@@ -122,6 +125,12 @@ uint64_t store_upload_size(const struct store_upload *up);
 const char *store_upload_id(const struct store_upload *up);
 
 /*
+ * store_upload_fd: the temporary file's descriptor, open read-write, for probing what was
+ * written (read it with pread; do not write or close it).
+ */
+int store_upload_fd(const struct store_upload *up);
+
+/*
  * store_upload_commit: make the upload durable and indexed: fsync the file, then in one
  * transaction insert the row and link the file to objects/XY/ID, fsync that folder, commit, and
  * remove the temporary name. Fills out (when not NULL) with the indexed input. Frees up whatever
@@ -161,5 +170,43 @@ enum store_err store_input_delete(struct store *st, const char *id, int64_t now)
  */
 enum store_err store_input_list(struct store *st, const char *session,
                                 int (*fn)(void *ctx, const struct store_input *in), void *ctx);
+
+
+/* Derived representations ------------------------------------------------------------------- */
+
+/*
+ * A derived representation is a file made from an input (a decoded WAV, a resampled WAV, a PNG
+ * of raw pixels), made once and kept beside the input as objects/XY/ID.VARIANT. variant is
+ * 1..32 characters of [a-z0-9_] (store_variant_valid); the caller builds it from validated
+ * numbers, never from client text. Deleting the input, or ending its session, removes them.
+ */
+
+/* store_variant_valid: 1 when v is 1..32 characters of [a-z0-9_], else 0. */
+int store_variant_valid(const char *v);
+
+/*
+ * store_derived_open: open the derived representation variant of input id read-only.
+ * STORE_NOT_FOUND when it has not been made (yet), STORE_INVALID for a bad id or variant.
+ */
+enum store_err store_derived_open(struct store *st, const char *id, const char *variant, int *fd);
+
+/*
+ * store_derived_begin: create a locked temporary file for variant of input id (the input need
+ * not be committed yet: an upload may make its derived files before its commit). *fd is open
+ * read-write at offset 0 for the caller to fill (do not close it).
+ */
+enum store_err store_derived_begin(struct store *st, const char *id, const char *variant,
+                                   struct store_derived **out, int *fd);
+
+/*
+ * store_derived_commit: fsync the file and rename it into place as objects/XY/ID.VARIANT (fsync
+ * the folder). Several processes making the same variant at once is fine: each rename is
+ * atomic and all versions are equal. Refused (STORE_GONE, file removed) when the input is
+ * deleted; STORE_NOT_FOUND when it has no row. Frees d whatever the result.
+ */
+enum store_err store_derived_commit(struct store_derived *d);
+
+/* store_derived_abort: remove the temporary file and free d (NULL is fine). */
+void store_derived_abort(struct store_derived *d);
 
 #endif

@@ -1,0 +1,1 @@
+/* mediagate.js: placeholder */

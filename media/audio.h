@@ -1,0 +1,60 @@
+/* audio.h: audio files through libsndfile: probe, decode to WAV, resample (libsoxr), remix. */
+#ifndef MG_AUDIO_H
+#define MG_AUDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "media/wav.h"
+
+enum audio_err {
+	AUDIO_OK = 0,
+	AUDIO_UNSUPPORTED,   /* libsndfile cannot open or decode it: the reason is in err */
+	AUDIO_TOO_LARGE,     /* the decoded PCM would not fit a WAV header (4 GiB) */
+	AUDIO_IO,            /* reading the input or writing the output failed (errno kept) */
+	AUDIO_NOSPC,         /* writing the output failed with ENOSPC / EDQUOT */
+	AUDIO_INTERNAL       /* libsoxr or memory failure */
+};
+
+/* Where the audio comes from: a file libsndfile recognises, or raw interleaved PCM. */
+struct audio_source {
+	int               fd;       /* read with pread from offset 0; never closed here */
+	int               raw;      /* non-zero: headerless PCM in raw_format */
+	struct wav_format raw_format;
+};
+
+struct audio_info {
+	uint32_t sample_rate;        /* Hz */
+	uint16_t channels;
+	uint64_t frames;             /* as counted by decoding, not as the header claims */
+	double   duration_s;         /* frames / sample_rate */
+	char     source_format[16];  /* container: "wav", "ogg", "flac", "mp3", "aiff", "pcm", ... */
+	char     sample_format[16];  /* "pcm_s16le", "pcm_s24le", "pcm_f32le", "vorbis", "opus",
+	                                "mpeg_layer_iii", ... (libsndfile's subtype, lowercase) */
+	int      is_wav_pcm;         /* a RIFF/WAVE file of 16-bit PCM or 32-bit float that browsers
+	                                play as it is: serve it as stored */
+};
+
+/*
+ * audio_probe: open src with libsndfile (sf_open_virtual over pread, so the fd's offset is not
+ * used) and decode it to the end once, to prove it is decodable and to count its frames.
+ * Memory does not grow with the file's length. Returns AUDIO_OK and *info, or an error with
+ * libsndfile's reason (sf_strerror) or ours in err (errsz bytes).
+ */
+enum audio_err audio_probe(const struct audio_source *src, struct audio_info *info, char *err,
+                           size_t errsz);
+
+/*
+ * audio_to_wav: decode src and write a complete WAV file (wav_header, then PCM) to out_fd from
+ * offset 0 (the file is truncated first), converting to sample_rate Hz (0: keep the source's)
+ * with libsoxr at its high quality (SOXR_HQ), and to channels (0: keep): a downmix averages all
+ * source channels into each output channel, an upmix copies (mono to every channel; otherwise
+ * channel i takes source channel i % source channels). The output sample format is
+ * out_sample. Memory does not grow with the length. Returns AUDIO_OK and, when info is not NULL,
+ * the output's properties; or an error with its reason in err.
+ */
+enum audio_err audio_to_wav(const struct audio_source *src, uint32_t sample_rate, uint16_t channels,
+                            enum wav_sample out_sample, int out_fd, struct audio_info *info,
+                            char *err, size_t errsz);
+
+#endif
