@@ -41,7 +41,7 @@ static int parse_amount(const char *s, enum unit u, uint64_t *out)
 /* Apply one setting; name is the MEDIAGATE_* variable name. 0, 1 (unknown name) or -1. */
 static int set(struct config *cfg, const char *name, const char *val, char *err, size_t errsz)
 {
-	uint64_t v;
+	uint64_t v, *count;
 	int64_t *dur = NULL;
 
 	char *path = strcmp(name, "MEDIAGATE_DATA_DIR") == 0  ? cfg->data_dir
@@ -56,10 +56,13 @@ static int set(struct config *cfg, const char *name, const char *val, char *err,
 		strcpy(path, val);
 		return 0;
 	}
-	if (strcmp(name, "MEDIAGATE_MAX_UPLOAD") == 0) {
-		if (parse_amount(val, UNIT_BYTES, &v) != 0)
+	/* Sizes and counts: K, M, G are powers of 1024 for both. */
+	count = strcmp(name, "MEDIAGATE_MAX_UPLOAD") == 0   ? &cfg->max_upload
+	      : strcmp(name, "MEDIAGATE_MAX_PIXELS") == 0 ? &cfg->max_pixels
+	                                                   : NULL;
+	if (count != NULL) {
+		if (parse_amount(val, UNIT_BYTES, count) != 0)
 			goto bad;
-		cfg->max_upload = v;
 		return 0;
 	}
 	if (strcmp(name, "MEDIAGATE_TOKEN_TTL") == 0)
@@ -80,8 +83,8 @@ bad:
 }
 
 static const char *const names[] = {
-	"MEDIAGATE_DATA_DIR", "MEDIAGATE_KEYRING", "MEDIAGATE_MAX_UPLOAD", "MEDIAGATE_TOKEN_TTL",
-	"MEDIAGATE_TOKEN_TTL_MAX", "MEDIAGATE_SESSION_TTL",
+	"MEDIAGATE_DATA_DIR", "MEDIAGATE_KEYRING", "MEDIAGATE_MAX_UPLOAD", "MEDIAGATE_MAX_PIXELS",
+	"MEDIAGATE_TOKEN_TTL", "MEDIAGATE_TOKEN_TTL_MAX", "MEDIAGATE_SESSION_TTL",
 };
 
 static int load_file(struct config *cfg, const char *path, char *err, size_t errsz)
@@ -142,6 +145,7 @@ int config_load(struct config *cfg, char *err, size_t errsz)
 
 	memset(cfg, 0, sizeof *cfg);
 	cfg->max_upload = 1ULL << 30;
+	cfg->max_pixels = 100000000;
 	cfg->token_ttl = 3600;
 	cfg->token_ttl_max = 86400;
 	cfg->session_ttl = 86400;

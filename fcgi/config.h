@@ -10,6 +10,7 @@ struct config {
 	char     data_dir[PATH_MAX];      /* MEDIAGATE_DATA_DIR (required) */
 	char     keyring_path[PATH_MAX];  /* MEDIAGATE_KEYRING, default DATA_DIR/keyring */
 	uint64_t max_upload;              /* MEDIAGATE_MAX_UPLOAD, bytes, default 1 GiB */
+	uint64_t max_pixels;              /* MEDIAGATE_MAX_PIXELS, width x height, default 100 M */
 	int64_t  token_ttl;               /* MEDIAGATE_TOKEN_TTL, seconds, default 3600 */
 	int64_t  token_ttl_max;           /* MEDIAGATE_TOKEN_TTL_MAX, seconds, default 86400 */
 	int64_t  session_ttl;             /* MEDIAGATE_SESSION_TTL, seconds, default 86400 */

@@ -9,6 +9,7 @@
 #include "fcgi/handlers.h"
 #include "fcgi/http.h"
 #include "fcgi/range.h"
+#include "fcgi/represent.h"
 
 #define SEND_CHUNK (128 * 1024)   /* bytes per pread and per FastCGI write */
 
@@ -29,23 +30,34 @@ static int is_active(const char *ctype)
 }
 
 /* Inline only for media whose type matches its kind: audio/..., image/..., video/... */
-static int is_inline(const struct store_input *in)
+static int is_inline(const char *kind, const char *ctype)
 {
-	size_t n = strlen(in->kind);
+	size_t n = strlen(kind);
 
-	if (strcmp(in->kind, "file") == 0 || is_active(in->content_type))
+	if (strcmp(kind, "file") == 0 || is_active(ctype))
 		return 0;
-	return strncmp(in->content_type, in->kind, n) == 0 && in->content_type[n] == '/';
+	return strncmp(ctype, kind, n) == 0 && ctype[n] == '/';
 }
 
-/* Content-Disposition (RFC 6266 section 4) with an ASCII fallback and an RFC 8187 filename*. */
-static void disposition(struct req *r, const struct store_input *in)
+/*
+ * Content-Disposition (RFC 6266 section 4) with an ASCII fallback and an RFC 8187 filename*.
+ * A generated representation keeps the upload's name with the extension of what it now is.
+ */
+static void disposition(struct req *r, const struct store_input *in, const struct served *sv)
 {
-	char ascii[STORE_FILENAME_MAX + 1], ext[3 * STORE_FILENAME_MAX + 1];
+	char name[STORE_FILENAME_MAX + 8], ascii[sizeof name], ext[3 * sizeof name];
+	const char *disp = is_inline(in->kind, sv->content_type) ? "inline" : "attachment";
 	const unsigned char *p;
 	size_t a = 0, e = 0;
+	char *dot;
 
-	for (p = (const unsigned char *)in->filename; *p != '\0'; p++) {
+	snprintf(name, sizeof name, "%s", in->filename);
+	if (!sv->stored && name[0] != '\0') {
+		if ((dot = strrchr(name, '.')) != NULL)
+			*dot = '\0';
+		strcat(name, strcmp(sv->content_type, "image/png") == 0 ? ".png" : ".wav");
+	}
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
 		ascii[a++] = (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\' || *p == '%') ? '_'
 		                                                                             : (char)*p;
 		/* attr-char of RFC 8187 section 3.2.1; everything else percent-encoded */
@@ -59,20 +71,21 @@ static void disposition(struct req *r, const struct store_input *in)
 	}
 	ascii[a] = ext[e] = '\0';
 	if (a == 0)
-		resp_header(r, "Content-Disposition", "%s", is_inline(in) ? "inline" : "attachment");
+		resp_header(r, "Content-Disposition", "%s", disp);
 	else
-		resp_header(r, "Content-Disposition", "%s; filename=\"%s\"; filename*=UTF-8''%s",
-		            is_inline(in) ? "inline" : "attachment", ascii, ext);
+		resp_header(r, "Content-Disposition", "%s; filename=\"%s\"; filename*=UTF-8''%s", disp,
+		            ascii, ext);
 }
 
-/* Send bytes [first, first + len) of fd. 0, or -1 when reading or the client failed. */
-static int send_bytes(struct req *r, int fd, uint64_t first, uint64_t len, char *buf)
+/* Send bytes [first, first + len) of the representation. 0, or -1 when reading or the client
+   failed. */
+static int send_bytes(struct req *r, const struct repr *rp, uint64_t first, uint64_t len, char *buf)
 {
 	if (r->is_head)
 		return 0;
 	while (len > 0) {
 		size_t want = len < SEND_CHUNK ? (size_t)len : SEND_CHUNK;
-		ssize_t n = pread(fd, buf, want, (off_t)first);
+		ssize_t n = repr_read(rp, first, buf, want);
 		if (n <= 0)
 			return -1;
 		if (resp_write(r, buf, (size_t)n) != 0)
@@ -82,7 +95,6 @@ static int send_bytes(struct req *r, int fd, uint64_t first, uint64_t len, char 
 	}
 	return 0;
 }
-
 /*
  * The conditional requests of RFC 9110 section 13.2.2, in its order of evaluation: If-Match,
  * If-Unmodified-Since (412), If-None-Match, If-Modified-Since (304). 0 when none of them stops
@@ -128,35 +140,32 @@ void h_content(struct req *r, const char *id)
 {
 	struct store_input in;
 	struct token_claims c;
+	struct served sv;
 	struct byte_range ranges[RANGE_MAX];
-	struct stat st;
-	char etag[STORE_SHA256_HEX + 3], lastmod[HTTP_DATE_LEN + 1], boundary[2 * 12 + 1], part[512];
+	char lastmod[HTTP_DATE_LEN + 1], boundary[2 * 12 + 1], part[512];
 	const char *ctype, *range;
 	char *buf = NULL;
 	size_t n = 0, i;
-	int fd = -1, status;
+	int status;
+	uint64_t size;
 	uint8_t rnd[12];
 	enum range_result rr;
-	enum store_err se;
 
 	if (auth_token(r, id, &in, &c) != 0)
 		return;
-	if ((se = store_input_open(r->app->store, &in, &fd)) == STORE_GONE) {
-		resp_error(r, 410, "input_deleted", "this input was deleted");
+	if (represent(r, &in, &sv) != 0)
+		goto out;
+	if ((buf = malloc(SEND_CHUNK)) == NULL) {
+		resp_error(r, 500, "internal", "out of memory");
 		goto out;
 	}
-	if (se != STORE_OK || fstat(fd, &st) != 0 ||
-	    (uint64_t)st.st_size != in.size || (buf = malloc(SEND_CHUNK)) == NULL) {
-		resp_error(r, 500, "internal", "the stored file cannot be read");
-		goto out;
-	}
-	snprintf(etag, sizeof etag, "\"%s\"", in.sha256);
+	size = repr_size(&sv.body);
 	http_date_format((time_t)in.created_at, lastmod);
-	ctype = is_active(in.content_type) ? "application/octet-stream" : in.content_type;
+	ctype = is_active(sv.content_type) ? "application/octet-stream" : sv.content_type;
 
-	status = preconditions(r, etag, (time_t)in.created_at);
-	range = if_range_holds(r, etag, lastmod) ? req_param(r, "HTTP_RANGE") : NULL;
-	rr = range_parse(range, in.size, ranges, &n);
+	status = preconditions(r, sv.etag, (time_t)in.created_at);
+	range = if_range_holds(r, sv.etag, lastmod) ? req_param(r, "HTTP_RANGE") : NULL;
+	rr = range_parse(range, size, ranges, &n);
 	if (status == 412) {
 		resp_error(r, 412, "precondition_failed", "If-Match or If-Unmodified-Since failed");
 		goto out;
@@ -165,7 +174,7 @@ void h_content(struct req *r, const char *id)
 		static const char body[] = "{\"error\":\"range_not_satisfiable\",\"detail\":"
 		                           "\"no range lies within the representation\"}\n";
 		resp_status(r, 416);
-		resp_header(r, "Content-Range", "bytes */%llu", (unsigned long long)in.size);
+		resp_header(r, "Content-Range", "bytes */%llu", (unsigned long long)size);
 		resp_header(r, "Content-Type", "application/json");
 		resp_header(r, "Content-Length", "%zu", sizeof body - 1);
 		resp_body_start(r);
@@ -175,7 +184,7 @@ void h_content(struct req *r, const char *id)
 	}
 	resp_status(r, status == 304 ? 304 : rr == RANGE_SATISFIABLE ? 206 : 200);
 	/* Representation metadata and validators (RFC 9110 sections 8.8.2, 8.8.3). */
-	resp_header(r, "ETag", "%s", etag);
+	resp_header(r, "ETag", "%s", sv.etag);
 	resp_header(r, "Last-Modified", "%s", lastmod);
 	resp_header(r, "Cache-Control", "private, max-age=%lld",
 	            (long long)(c.expires_at > r->now ? c.expires_at - r->now : 0));
@@ -184,22 +193,27 @@ void h_content(struct req *r, const char *id)
 		resp_body_start(r);
 		goto out;
 	}
-	disposition(r, &in);
+	disposition(r, &in, &sv);
+	if (sv.width != 0) {
+		resp_header(r, "X-Image-Width", "%u", (unsigned)sv.width);
+		resp_header(r, "X-Image-Height", "%u", (unsigned)sv.height);
+		resp_header(r, "X-Image-Format", "%s", sv.pixel_format);
+	}
 	/* Defence in depth for anything opened directly: no script, no plugin, no same origin. */
 	resp_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
 	if (rr != RANGE_SATISFIABLE) {
 		resp_header(r, "Content-Type", "%s", ctype);
-		resp_header(r, "Content-Length", "%llu", (unsigned long long)in.size);
+		resp_header(r, "Content-Length", "%llu", (unsigned long long)size);
 		resp_body_start(r);
-		send_bytes(r, fd, 0, in.size, buf);
+		send_bytes(r, &sv.body, 0, size, buf);
 	} else if (n == 1) {
 		resp_header(r, "Content-Type", "%s", ctype);
 		resp_header(r, "Content-Range", "bytes %llu-%llu/%llu",
 		            (unsigned long long)ranges[0].first, (unsigned long long)ranges[0].last,
-		            (unsigned long long)in.size);
+		            (unsigned long long)size);
 		resp_header(r, "Content-Length", "%llu", (unsigned long long)range_length(&ranges[0]));
 		resp_body_start(r);
-		send_bytes(r, fd, ranges[0].first, range_length(&ranges[0]), buf);
+		send_bytes(r, &sv.body, ranges[0].first, range_length(&ranges[0]), buf);
 	} else {
 		/* RFC 9110 section 14.6: several ranges as multipart/byteranges. */
 		if (RAND_bytes(rnd, sizeof rnd) != 1) {
@@ -210,20 +224,19 @@ void h_content(struct req *r, const char *id)
 			snprintf(boundary + 2 * i, 3, "%02x", rnd[i]);
 		resp_header(r, "Content-Type", "multipart/byteranges; boundary=%s", boundary);
 		resp_header(r, "Content-Length", "%llu", (unsigned long long)range_multipart_length(
-		            boundary, ctype, ranges, n, in.size));
+		            boundary, ctype, ranges, n, size));
 		resp_body_start(r);
 		for (i = 0; i < n; i++) {
-			int len = range_part_header(part, sizeof part, boundary, ctype, &ranges[i], in.size);
+			int len = range_part_header(part, sizeof part, boundary, ctype, &ranges[i], size);
 			if (len < 0 || resp_write(r, part, (size_t)len) != 0 ||
-			    send_bytes(r, fd, ranges[i].first, range_length(&ranges[i]), buf) != 0)
+			    send_bytes(r, &sv.body, ranges[i].first, range_length(&ranges[i]), buf) != 0)
 				goto out;
 		}
 		i = (size_t)range_closing(part, sizeof part, boundary);
 		resp_write(r, part, i);
 	}
 out:
-	if (fd >= 0)
-		close(fd);
+	served_close(&sv);
 	free(buf);
 	store_input_free(&in);
 }

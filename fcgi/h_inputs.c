@@ -11,11 +11,21 @@ json_t *input_json(const struct store_input *in, const char *token, int64_t expi
 	                      "content_type", in->content_type, "size", (json_int_t)in->size,
 	                      "sha256", in->sha256, "filename", in->filename, "created_at",
 	                      (json_int_t)in->created_at);
+	static const char *const probed[] = {"audio", "image"};
 	char url[256];
+	size_t i;
 
 	if (o == NULL) {
 		json_decref(meta);
 		return NULL;
+	}
+	/* What the server learnt by probing (issue 3) stands beside what the client said. */
+	for (i = 0; i < sizeof probed / sizeof probed[0]; i++) {
+		json_t *v = json_object_get(meta, probed[i]);
+		if (v != NULL) {
+			json_object_set(o, probed[i], v);
+			json_object_del(meta, probed[i]);
+		}
 	}
 	json_object_set_new(o, "metadata", meta ? meta : json_object());
 	if (token != NULL) {

@@ -8,7 +8,10 @@
 #include "fcgi/handlers.h"
 #include "fcgi/http.h"
 #include "fcgi/meta.h"
+#include "fcgi/annotated.h"
 #include "fcgi/multipart.h"
+#include "media/audio.h"
+#include "media/image.h"
 #include "media/sniff.h"
 
 #define READ_CHUNK (128 * 1024)   /* bytes per read of the request body */
@@ -26,6 +29,9 @@ struct upload {
 	enum meta_field      field;       /* inside this metadata field, or META_UNKNOWN */
 	char                 value[META_VALUE_MAX + 1];
 	size_t               value_len;
+	json_t              *media;       /* {"audio": {...}} or {"image": {...}} once probed */
+	struct store_derived *derived;    /* the decoded WAV made at upload, committed after it */
+	struct ab_parser     ab;          /* annotated binary framing */
 	/* The first failure; the response is sent once the body parse has stopped. */
 	int                  status;
 	const char          *code;
@@ -165,6 +171,205 @@ static void read_raw(struct upload *u, char *buf)
 		file_write(u, buf, n);
 }
 
+/* Apply the JSON metadata of an annotated binary body (fcgi/annotated.h). */
+static void annotation(struct upload *u, const char *text)
+{
+	json_error_t je;
+	json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	char err[160];
+
+	if (strlen(text) != u->ab.length)
+		fail(u, 400, "bad_annotated_binary", "the metadata holds a NUL byte");
+	else if (!json_is_object(root))
+		fail(u, 400, "bad_annotated_binary", "the metadata is not a JSON object: %s",
+		     root == NULL ? je.text : "another type");
+	else if (meta_set_json(&u->meta, text, err, sizeof err) != 0)
+		fail(u, 400, "bad_metadata", "%s", err);
+	json_decref(root);
+}
+
+/* Stream an annotated binary body: its metadata, then the payload into the store. */
+static void read_annotated(struct upload *u, char *buf)
+{
+	const uint8_t *payload;
+	size_t n, len;
+
+	ab_init(&u->ab);
+	u->have_file = 1;
+	while (u->status == 0 && (n = req_read(u->r, buf, READ_CHUNK)) > 0) {
+		int had_meta = ab_metadata(&u->ab) != NULL;
+		if (ab_feed(&u->ab, (const uint8_t *)buf, n, &payload, &len) != AB_OK) {
+			fail(u, 400, "bad_annotated_binary", "the metadata length is over %d bytes",
+			     AB_META_MAX);
+			return;
+		}
+		if (!had_meta && ab_metadata(&u->ab) != NULL)
+			annotation(u, ab_metadata(&u->ab));
+		if (u->status == 0 && len > 0)
+			file_write(u, payload, len);
+	}
+	if (u->status == 0 && ab_finish(&u->ab) != AB_OK)
+		fail(u, 400, "bad_annotated_binary", "the body ended inside the length or metadata");
+}
+
+/* Raw PCM (issue 3): rate and channels given, a whole number of frames. */
+static void probe_pcm(struct upload *u, enum wav_sample sample, uint64_t size)
+{
+	struct wav_format f;
+	uint64_t frames;
+
+	if (!u->meta.seen[META_SAMPLING_RATE] || !u->meta.seen[META_NUM_CHANNELS]) {
+		fail(u, 400, "bad_metadata", "%s: required for %s",
+		     u->meta.seen[META_SAMPLING_RATE] ? "num_channels" : "sampling_rate",
+		     u->meta.format);
+		return;
+	}
+	f = (struct wav_format){(uint32_t)u->meta.sampling_rate, (uint16_t)u->meta.num_channels,
+	                        sample};
+	if (size == 0 || size % wav_block_align(&f) != 0) {
+		fail(u, 400, "bad_metadata", "the PCM (%llu bytes) is not a whole number of frames of "
+		     "%u bytes", (unsigned long long)size, (unsigned)wav_block_align(&f));
+		return;
+	}
+	if (size > WAV_DATA_MAX) {
+		fail(u, 413, "too_large", "PCM over %llu bytes does not fit a WAV file",
+		     (unsigned long long)WAV_DATA_MAX);
+		return;
+	}
+	frames = size / wav_block_align(&f);
+	u->media = json_pack("{s:{s:I, s:I, s:I, s:f, s:s, s:s}}", "audio",
+	                     "sampling_rate", (json_int_t)f.sample_rate,
+	                     "num_channels", (json_int_t)f.channels, "frames", (json_int_t)frames,
+	                     "duration_s", (double)frames / f.sample_rate, "source_format", "pcm",
+	                     "sample_format", wav_sample_name(sample));
+}
+
+/* An audio file: decodable by libsndfile; decoded now to the WAV that reads will serve. */
+static void probe_audio(struct upload *u, int fd)
+{
+	static const char *const types[][2] = {
+		{"wav", "audio/wav"}, {"ogg", "audio/ogg"}, {"flac", "audio/flac"},
+		{"mp3", "audio/mpeg"}, {"aiff", "audio/aiff"},
+	};
+	struct audio_source src = {fd, 0, {0, 0, WAV_S16LE}};
+	struct audio_info info;
+	char err[256] = "";
+	enum audio_err e;
+	int dfd;
+	size_t i;
+
+	if ((e = audio_probe(&src, &info, err, sizeof err)) != AUDIO_OK) {
+		fail(u, e == AUDIO_UNSUPPORTED ? 415 : 500, e == AUDIO_UNSUPPORTED ?
+		     "unsupported_media_type" : "internal", "audio: %s", err);
+		return;
+	}
+	u->media = json_pack("{s:{s:I, s:I, s:I, s:f, s:s, s:s}}", "audio",
+	                     "sampling_rate", (json_int_t)info.sample_rate,
+	                     "num_channels", (json_int_t)info.channels,
+	                     "frames", (json_int_t)info.frames, "duration_s", info.duration_s,
+	                     "source_format", info.source_format,
+	                     "sample_format", info.sample_format);
+	for (i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(info.source_format, types[i][0]) == 0 &&
+		    strncmp(u->content_type, "audio/", 6) != 0)
+			strcpy(u->content_type, types[i][1]);
+	if (info.is_wav_pcm)
+		return;
+	/* Decoded once, here, so that no read ever decodes (issue 3). */
+	if (store_derived_begin(u->r->app->store, store_upload_id(u->up), "wav", &u->derived,
+	                        &dfd) != STORE_OK) {
+		fail(u, 500, "internal", "could not start decoding");
+		return;
+	}
+	e = audio_to_wav(&src, 0, 0, strncmp(info.sample_format, "pcm_f", 5) == 0 ? WAV_F32LE
+	                 : WAV_S16LE, dfd, NULL, err, sizeof err);
+	if (e == AUDIO_NOSPC)
+		fail(u, 507, "insufficient_storage", "no room for the decoded audio");
+	else if (e == AUDIO_UNSUPPORTED || e == AUDIO_TOO_LARGE)
+		fail(u, e == AUDIO_TOO_LARGE ? 413 : 415, e == AUDIO_TOO_LARGE ? "too_large"
+		     : "unsupported_media_type", "audio: %s", err);
+	else if (e != AUDIO_OK)
+		fail(u, 500, "internal", "decoding failed: %s", err);
+}
+
+/* Raw pixels: geometry given, and the size it implies. */
+static void probe_pixels(struct upload *u, uint64_t size)
+{
+	uint64_t channels = strcmp(u->meta.format, "rgba") == 0 ? 4 : 3, want;
+
+	if (!u->meta.seen[META_WIDTH] || !u->meta.seen[META_HEIGHT]) {
+		fail(u, 400, "bad_metadata", "%s: required for %s",
+		     u->meta.seen[META_WIDTH] ? "height" : "width", u->meta.format);
+		return;
+	}
+	if ((uint64_t)u->meta.width * (uint64_t)u->meta.height > u->r->app->cfg.max_pixels) {
+		fail(u, 413, "too_large", "%ld x %ld is over the limit of %llu pixels", u->meta.width,
+		     u->meta.height, (unsigned long long)u->r->app->cfg.max_pixels);
+		return;
+	}
+	want = image_raw_size((uint64_t)u->meta.width, (uint64_t)u->meta.height, channels);
+	if (want != size) {
+		fail(u, 400, "bad_metadata", "%s pixels of %ld x %ld are %llu bytes, not %llu",
+		     u->meta.format, u->meta.width, u->meta.height, (unsigned long long)want,
+		     (unsigned long long)size);
+		return;
+	}
+	u->media = json_pack("{s:{s:I, s:I, s:s, s:I}}", "image", "width", (json_int_t)u->meta.width,
+	                     "height", (json_int_t)u->meta.height, "format", u->meta.format,
+	                     "channels", (json_int_t)channels);
+}
+
+/* A PNG or JPEG: its header within the pixel limit, then decoded whole once to prove it. */
+static void probe_image(struct upload *u, int fd)
+{
+	struct image_info info;
+	char err[256] = "";
+	enum image_err e = image_probe(fd, u->r->app->cfg.max_pixels, &info, err, sizeof err);
+
+	if (e == IMAGE_TOO_LARGE) {
+		fail(u, 413, "too_large", "image: %s", err);
+		return;
+	}
+	if (e == IMAGE_UNSUPPORTED || e == IMAGE_CORRUPT) {
+		fail(u, 415, "unsupported_media_type", "image: %s%s", err,
+		     e == IMAGE_UNSUPPORTED ? " (send PNG, JPEG, or raw rgb/rgba pixels)" : "");
+		return;
+	}
+	if (e != IMAGE_OK) {
+		fail(u, 500, "internal", "image: %s", err);
+		return;
+	}
+	snprintf(u->content_type, sizeof u->content_type, "image/%s", info.format);
+	u->media = json_pack("{s:{s:I, s:I, s:s, s:I}}", "image", "width", (json_int_t)info.width,
+	                     "height", (json_int_t)info.height, "format", info.format,
+	                     "channels", (json_int_t)info.channels);
+}
+
+/* What the bytes must be for their kind (issue 3); video and file are taken as they are. */
+static void probe(struct upload *u)
+{
+	int fd = store_upload_fd(u->up);
+	uint64_t size = store_upload_size(u->up);
+	enum wav_sample sample;
+	int has_format = u->meta.seen[META_FORMAT];
+
+	if (strcmp(u->meta.kind, "audio") == 0) {
+		if (has_format && wav_sample_parse(u->meta.format, &sample) == 0)
+			probe_pcm(u, sample, size);
+		else
+			probe_audio(u, fd);
+	} else if (strcmp(u->meta.kind, "image") == 0) {
+		if (has_format && (strcmp(u->meta.format, "rgb") == 0 ||
+		                   strcmp(u->meta.format, "rgba") == 0))
+			probe_pixels(u, size);
+		else
+			probe_image(u, fd);
+	}
+	if (u->status == 0 && u->media == NULL && (strcmp(u->meta.kind, "audio") == 0 ||
+	                                           strcmp(u->meta.kind, "image") == 0))
+		fail(u, 500, "internal", "out of memory");
+}
+
 /* Index the stored bytes for the session (made now when the request has none) and answer. */
 static void commit(struct upload *u)
 {
@@ -192,6 +397,8 @@ static void commit(struct upload *u)
 	strcpy(im.filename, u->meta.seen[META_FILENAME] ? u->meta.filename : u->part_filename);
 	im.created_at = r->now;
 	mj = meta_json(&u->meta);
+	if (u->media != NULL)
+		json_object_update(mj, u->media);
 	json = json_dumps(mj, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(mj);
 	im.metadata_json = json;
@@ -211,6 +418,11 @@ static void commit(struct upload *u)
 		fail(u, 500, "internal", "could not index the upload");
 		return;
 	}
+	/* A failure here only costs time: a read makes a missing derived file again. */
+	if (u->derived != NULL && store_derived_commit(u->derived) != STORE_OK)
+		fprintf(stderr, "mediagate: input %s: keeping the decoded WAV failed: %s\n", in.id,
+		        store_errmsg(r->app->store));
+	u->derived = NULL;
 	if ((exp = token_issue(r, &s, &in, r->app->cfg.token_ttl, tok)) < 0) {
 		store_input_free(&in);
 		fail(u, 500, "internal", "could not sign the token");
@@ -233,7 +445,7 @@ void h_upload(struct req *r, const char *id)
 	const char *ctype = req_param(r, "CONTENT_TYPE"), *clen = req_param(r, "CONTENT_LENGTH");
 	char boundary[MP_BOUNDARY_MAX + 1], *buf = NULL, *end;
 	unsigned long long length = 0;
-	int multipart = 0;
+	int multipart = 0, annotated = 0;
 	struct upload *u = calloc(1, sizeof *u);
 
 	if (u == NULL) {
@@ -261,6 +473,9 @@ void h_upload(struct req *r, const char *id)
 			goto out;
 		}
 		multipart = 1;
+	} else if (strcmp(u->content_type, AB_CONTENT_TYPE) == 0) {
+		annotated = 1;
+		strcpy(u->content_type, "application/octet-stream");
 	}
 	/* Decide from the announced length before reading a byte (RFC 9110 section 15.5.14). */
 	if (clen != NULL && *clen != '\0') {
@@ -270,7 +485,8 @@ void h_upload(struct req *r, const char *id)
 			fail(u, 400, "bad_request", "Content-Length is not a number");
 			goto out;
 		}
-		if (length > r->app->cfg.max_upload + (multipart ? 64 * 1024 : 0)) {
+		/* Framing allowance: multipart headers and fields, or annotated metadata. */
+		if (length > r->app->cfg.max_upload + (multipart || annotated ? 128 * 1024 : 0)) {
 			fail(u, 413, "too_large", "the upload is over the maximum of %llu bytes",
 			     (unsigned long long)r->app->cfg.max_upload);
 			goto out;
@@ -292,6 +508,8 @@ void h_upload(struct req *r, const char *id)
 	}
 	if (multipart)
 		read_multipart(u, boundary, buf);
+	else if (annotated)
+		read_annotated(u, buf);
 	else
 		read_raw(u, buf);
 	if (u->status == 0 && clen != NULL && *clen != '\0' && r->bytes_in < length)
@@ -306,10 +524,14 @@ void h_upload(struct req *r, const char *id)
 		if (sniffed != NULL && strcmp(u->content_type, "application/octet-stream") == 0)
 			strcpy(u->content_type, sniffed);
 		meta_kind_default(&u->meta, u->content_type);
-		commit(u);
+		probe(u);
 	}
+	if (u->status == 0)
+		commit(u);
 out:
+	store_derived_abort(u->derived);
 	store_upload_abort(u->up);
+	json_decref(u->media);
 	if (u->status != 0)
 		resp_error(r, u->status, u->code, "%s", u->detail);
 	free(buf);

@@ -79,4 +79,7 @@ handler_fn h_content;
 /* pages.c: GET / (upload form), GET /inputs/ID/view */
 handler_fn page_upload, page_view;
 
+/* static.c: GET and HEAD /static/mediagate.js (the pages' script, embedded in the binary) */
+handler_fn page_static;
+
 #endif

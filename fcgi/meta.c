@@ -197,3 +197,71 @@ json_t *meta_json(const struct meta *m)
 		json_object_set_new(o, "height", json_integer(m->height));
 	return o;
 }
+
+int meta_set_json(struct meta *m, const char *text, char *err, size_t errsz)
+{
+	struct meta tmp = *m;
+	json_error_t jerr;
+	json_t *root;
+	char num[32];
+	int i, rc = -1;
+
+	/* Duplicate names make an object's meaning implementation-defined (RFC 8259 section 4),
+	 * so refuse them rather than let two parsers disagree. \u0000 is let through the parse
+	 * (JSON_ALLOW_NUL) only so that the refusal below can name the key; without
+	 * JSON_DECODE_ANY jansson refuses a bare scalar, and it caps nesting depth. */
+	root = json_loads(text, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (root == NULL) {
+		snprintf(err, errsz, "metadata: invalid JSON at line %d column %d: %s", jerr.line,
+		         jerr.column, jerr.text);
+		/* jansson quotes the input near the fault, cut at a byte count: keep the reason
+		 * printable ASCII so that it stays valid UTF-8 wherever it is shown. */
+		for (i = 0; errsz > 0 && err[i] != '\0'; i++)
+			if (err[i] < 0x20 || err[i] > 0x7e)
+				err[i] = '?';
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, errsz, "metadata: must be a JSON object");
+		goto out;
+	}
+	/* Fields in a fixed order, so that the error for a given text is always the same one. */
+	for (i = 0; i < META_NFIELDS; i++) {
+		const char *name = field_names[i], *value;
+		json_t *v = json_object_get(root, name);
+
+		if (v == NULL)
+			continue;
+		if (i == META_KIND || i == META_FORMAT || i == META_FILENAME) {
+			if (!json_is_string(v)) {
+				snprintf(err, errsz, "%s: must be a string", name);
+				goto out;
+			}
+			value = json_string_value(v);
+			if (json_string_length(v) > META_VALUE_MAX) {
+				snprintf(err, errsz, "%s: over %d bytes", name, META_VALUE_MAX);
+				goto out;
+			}
+			if (strlen(value) != json_string_length(v)) {
+				snprintf(err, errsz, "%s: holds a NUL byte", name);
+				goto out;
+			}
+		} else {
+			if (!json_is_integer(v)) {
+				snprintf(err, errsz, "%s: must be an integer", name);
+				goto out;
+			}
+			/* As decimal text, so that the form field's checks and ranges apply as is;
+			 * a negative number keeps its '-' and is refused there. */
+			snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			value = num;
+		}
+		if (meta_set(&tmp, (enum meta_field)i, value, err, errsz) != 0)
+			goto out;
+	}
+	*m = tmp;
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}

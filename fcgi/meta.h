@@ -57,6 +57,17 @@ void meta_sanitize_filename(const char *in, char *out, size_t outsz);
  */
 void meta_kind_default(struct meta *m, const char *content_type);
 
+/*
+ * meta_set_json: apply the metadata of an annotated binary upload: text is a NUL-terminated
+ * JSON text (RFC 8259) whose top level is an object; duplicate keys are refused. The known keys
+ * go through meta_set: "kind", "format" and "filename" must be JSON strings (at most
+ * META_VALUE_MAX bytes, no \u0000), "sampling_rate", "num_channels", "width" and "height" JSON
+ * integers (not reals, strings or booleans) within the meta_set ranges. Unknown keys are
+ * ignored. Returns 0, or -1 with the reason in err (errsz bytes), naming the key when one is
+ * at fault; m is then left as it was.
+ */
+int meta_set_json(struct meta *m, const char *text, char *err, size_t errsz);
+
 /* meta_json: the metadata object stored with the input (format and the numbers that were sent). */
 json_t *meta_json(const struct meta *m);
 

@@ -27,6 +27,7 @@ static const struct route routes[] = {
 	{"GET",    "/inputs/{id}/content", h_content},
 	{"GET",    "/inputs/{id}/view",    page_view},
 	{"POST",   "/inputs/{id}/tokens",  h_token_create},
+	{"GET",    "/static/mediagate.js", page_static},
 };
 
 #define ID_SEGMENT_MAX 64

@@ -25,6 +25,14 @@
 #define PART_NAME_MAX   (STORE_ID_CHARS + sizeof(PART_SUFFIX))      /* with the NUL */
 #define OBJ_NAME_MAX    (3 + STORE_ID_CHARS + 1)                    /* "XY/" ID NUL */
 #define ID_RAW_BYTES    16
+#define VARIANT_MAX     32
+#define DPART_SUFFIX    ".dpart"
+#define DPART_RAW_BYTES 6                       /* 48 random bits: 8 characters of base64url */
+#define DPART_RAND      B64URL_ENCLEN(DPART_RAW_BYTES)
+#define DERIVED_NAME_MAX (STORE_ID_CHARS + 1 + VARIANT_MAX + 1)     /* ID "." VARIANT NUL */
+#define DERIVED_OBJ_MAX  (3 + DERIVED_NAME_MAX)                     /* "XY/" ID.VARIANT NUL */
+/* ID "." VARIANT "." RAND ".dpart" NUL */
+#define DPART_NAME_MAX  (STORE_ID_CHARS + 1 + VARIANT_MAX + 1 + DPART_RAND + sizeof(DPART_SUFFIX))
 
 /*
  * Version 1 of the schema. Timestamps are Unix seconds; NULL ended_at/deleted_at means alive.
@@ -116,6 +124,14 @@ struct store_upload {
 	char          part[PART_NAME_MAX];
 };
 
+struct store_derived {
+	struct store *st;
+	int           fd;                    /* tmp/ID.VARIANT.RAND.dpart, under flock(LOCK_EX) */
+	char          id[STORE_ID_CHARS + 1];
+	char          name[DERIVED_NAME_MAX];  /* ID.VARIANT, its name in objects/XY/ */
+	char          part[DPART_NAME_MAX];
+};
+
 /* Errors ------------------------------------------------------------------------------------ */
 
 __attribute__((format(printf, 3, 4)))
@@ -173,19 +189,39 @@ int store_id_new(char out[STORE_ID_CHARS + 1])
 }
 
 /* The alphabet of RFC 4648 section 5: no '/', '.', '%' can reach a path built from an id. */
+static int is_b64url(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
 int store_id_valid(const char *s)
 {
 	size_t i;
 
 	if (s == NULL)
 		return 0;
-	for (i = 0; i < STORE_ID_CHARS; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
+	for (i = 0; i < STORE_ID_CHARS; i++)
+		if (!is_b64url(s[i]))
+			return 0;
+	return s[STORE_ID_CHARS] == '\0';
+}
+
+/* [a-z0-9_] only: a variant names a file, and no '.', '/' or upper case can come through it. */
+int store_variant_valid(const char *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	for (i = 0; i <= VARIANT_MAX && v[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
 			return 0;
 	}
-	return s[STORE_ID_CHARS] == '\0';
+	return i >= 1 && i <= VARIANT_MAX && v[i] == '\0';
 }
 
 /* "XY/ID" relative to objects/, for an id that passed store_id_valid. */
@@ -422,6 +458,8 @@ static enum store_err prepare_all(struct store *st)
  * One leftover tmp/ID.part whose writer is dead (we got its lock). A row means the commit
  * finished and only the temporary name is left; no row means the crash came before COMMIT, so
  * the object link, if link() was reached, belongs to no input and goes too.
+ * With id NULL, a leftover tmp/ID.VARIANT.RAND.dpart: its commit is one rename, so a crash
+ * left either the file here and nothing in objects/, or no tmp name at all; it just goes.
  */
 static enum store_err recover_one(struct store *st, const char *name, const char *id)
 {
@@ -440,6 +478,8 @@ static enum store_err recover_one(struct store *st, const char *name, const char
 	if (fstatat(st->tmpfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
 		goto out;
+	if (id == NULL)
+		goto unlink_tmp;
 
 	s = stmt(st, S_INPUT_STATE);
 	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
@@ -461,6 +501,7 @@ static enum store_err recover_one(struct store *st, const char *name, const char
 			goto out;
 		}
 	}
+unlink_tmp:
 	if (unlinkat(st->tmpfd, name, 0) < 0 && errno != ENOENT)
 		fprintf(stderr, "store: recover: tmp/%s: %s\n", name, strerror(errno));
 out:
@@ -468,7 +509,37 @@ out:
 	return rc;
 }
 
-/* Removes what crashed uploads left in tmp/; names that are not ID.part are left alone. */
+/* 1 when name is ID.VARIANT.RAND.dpart as store_derived_begin makes them, else 0. */
+static int dpart_name_valid(const char *name)
+{
+	char id[STORE_ID_CHARS + 1], variant[VARIANT_MAX + 1];
+	size_t len = strlen(name), suf = sizeof(DPART_SUFFIX) - 1, vlen, i;
+	const char *rnd;
+
+	/* The shortest is a one-character variant, the longest a VARIANT_MAX one. */
+	if (len < STORE_ID_CHARS + 3 + DPART_RAND + suf || len > DPART_NAME_MAX - 1 ||
+	    strcmp(name + len - suf, DPART_SUFFIX) != 0)
+		return 0;
+	memcpy(id, name, STORE_ID_CHARS);
+	id[STORE_ID_CHARS] = '\0';
+	rnd = name + len - suf - DPART_RAND;
+	if (!store_id_valid(id) || name[STORE_ID_CHARS] != '.' || rnd[-1] != '.')
+		return 0;
+	vlen = (size_t)(rnd - 1 - (name + STORE_ID_CHARS + 1));
+	memcpy(variant, name + STORE_ID_CHARS + 1, vlen);
+	variant[vlen] = '\0';
+	if (!store_variant_valid(variant))
+		return 0;
+	for (i = 0; i < DPART_RAND; i++)
+		if (!is_b64url(rnd[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * Removes what crashed uploads and derived makers left in tmp/; names that are neither ID.part
+ * nor ID.VARIANT.RAND.dpart are left alone.
+ */
 static enum store_err recover(struct store *st)
 {
 	enum store_err rc = STORE_OK;
@@ -489,6 +560,10 @@ static enum store_err recover(struct store *st)
 	while (rc == STORE_OK && (errno = 0, de = readdir(d)) != NULL) {
 		char id[STORE_ID_CHARS + 1];
 
+		if (dpart_name_valid(de->d_name)) {
+			rc = recover_one(st, de->d_name, NULL);
+			continue;
+		}
 		if (strlen(de->d_name) != PART_NAME_MAX - 1 ||
 		    strcmp(de->d_name + STORE_ID_CHARS, PART_SUFFIX) != 0)
 			continue;
@@ -665,6 +740,43 @@ out:
 }
 
 /*
+ * Unlinks objects/XY/ID.* (the derived representations of input id) by scanning its one XY
+ * folder: every name there is ours, and "ID." begins only those of this input (ids all have
+ * STORE_ID_CHARS characters, so no other input's names share that prefix). A derived file
+ * committed during the scan is handled by store_derived_commit's re-check.
+ */
+static void unlink_derived(struct store *st, const char *id)
+{
+	char xy[3] = { id[0], id[1], '\0' };
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(st->objfd, xy, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			fprintf(stderr, "store: objects/%s: %s\n", xy, strerror(errno));
+		return;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		fprintf(stderr, "store: objects/%s: %s\n", xy, strerror(errno));
+		close(fd);
+		return;
+	}
+	/* Unlinking entries already returned does not make readdir skip the others. */
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, id, STORE_ID_CHARS) != 0 || de->d_name[STORE_ID_CHARS] != '.')
+			continue;
+		if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+			fprintf(stderr, "store: objects/%s/%s: %s\n", xy, de->d_name, strerror(errno));
+	}
+	if (errno != 0)
+		fprintf(stderr, "store: readdir objects/%s: %s\n", xy, strerror(errno));
+	closedir(d);
+}
+
+/*
  * Unlinks the files of the session's deleted inputs, the ones just tombstoned and any that an
  * earlier crash between COMMIT and unlink left. A crash during this loop leaves orphan object
  * files with a tombstone row; they hold no live data and the garbage collector removes them.
@@ -684,6 +796,7 @@ static void unlink_deleted(struct store *st, const char *session)
 		obj_name(id, obj);
 		if (unlinkat(st->objfd, obj, 0) < 0 && errno != ENOENT)
 			fprintf(stderr, "store: objects/%s: %s\n", obj, strerror(errno));
+		unlink_derived(st, id);
 	}
 	if (r != SQLITE_DONE)
 		fprintf(stderr, "store: deleted inputs of %s: %s\n", session, sqlite3_errmsg(st->db));
@@ -764,7 +877,7 @@ enum store_err store_upload_begin(struct store *st, struct store_upload **out)
 		memcpy(up->part, up->id, STORE_ID_CHARS);
 		memcpy(up->part + STORE_ID_CHARS, PART_SUFFIX, sizeof(PART_SUFFIX));
 		up->fd = openat(st->tmpfd, up->part,
-		                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		                O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (up->fd < 0) {
 			if (errno == EEXIST)
 				continue;
@@ -852,6 +965,11 @@ uint64_t store_upload_size(const struct store_upload *up)
 const char *store_upload_id(const struct store_upload *up)
 {
 	return up != NULL ? up->id : NULL;
+}
+
+int store_upload_fd(const struct store_upload *up)
+{
+	return up != NULL ? up->fd : -1;
 }
 
 /* 1 when every string of meta ends inside its array and names what a row needs. */
@@ -1168,6 +1286,7 @@ out:
 	obj_name(id, obj);
 	if (unlinkat(st->objfd, obj, 0) < 0 && errno != ENOENT)
 		fprintf(stderr, "store: objects/%s: %s\n", obj, strerror(errno));
+	unlink_derived(st, id);
 	return STORE_OK;
 }
 
@@ -1218,4 +1337,200 @@ out:
 	else
 		sqlite3_reset(s);
 	return keep_errno(st, rc);
+}
+
+/* Derived representations ------------------------------------------------------------------- */
+
+/* "XY/ID.VARIANT" relative to objects/, for a valid id and variant. */
+static void derived_obj_name(const char *id, const char *variant, char out[DERIVED_OBJ_MAX])
+{
+	snprintf(out, DERIVED_OBJ_MAX, "%.2s/%s.%s", id, id, variant);
+}
+
+enum store_err store_derived_open(struct store *st, const char *id, const char *variant, int *fd)
+{
+	char obj[DERIVED_OBJ_MAX];
+	struct stat sb;
+	int f, e;
+
+	if (fd != NULL)
+		*fd = -1;
+	if (st == NULL || fd == NULL || !store_id_valid(id) || !store_variant_valid(variant))
+		return STORE_INVALID;
+	derived_obj_name(id, variant, obj);
+	f = openat(st->objfd, obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f < 0) {
+		e = errno;
+		if (e == ENOENT) {
+			set_err(st, ENOENT, "objects/%s: not made yet", obj);
+			return STORE_NOT_FOUND;
+		}
+		return fail_sys(st, "open derived", e);
+	}
+	e = fstat(f, &sb) < 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : 0;
+	if (e != 0) {
+		close(f);
+		return fail_sys(st, "derived is not a regular file", e);
+	}
+	*fd = f;
+	return STORE_OK;
+}
+
+/*
+ * RAND in the temporary name lets several processes make the same variant at once, each in its
+ * own file; the lock tells store_open that the maker lives.
+ */
+enum store_err store_derived_begin(struct store *st, const char *id, const char *variant,
+                                   struct store_derived **out, int *fd)
+{
+	uint8_t raw[DPART_RAW_BYTES];
+	char rnd[DPART_RAND + 1];
+	struct store_derived *d = NULL;
+	struct stat a, b;
+	enum store_err rc;
+	int tries, n;
+
+	if (out != NULL)
+		*out = NULL;
+	if (fd != NULL)
+		*fd = -1;
+	if (st == NULL || out == NULL || fd == NULL || !store_id_valid(id) ||
+	    !store_variant_valid(variant))
+		return STORE_INVALID;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return fail_sys(st, "calloc", ENOMEM);
+	d->st = st;
+	d->fd = -1;
+	memcpy(d->id, id, sizeof(d->id));
+	snprintf(d->name, sizeof(d->name), "%s.%s", id, variant);
+	for (tries = 0; tries < 4 && d->fd < 0; tries++) {
+		if (RAND_bytes(raw, sizeof(raw)) != 1 ||
+		    b64url_encode(rnd, raw, sizeof(raw)) != DPART_RAND) {
+			set_err(st, 0, "RAND_bytes failed");
+			rc = STORE_IO;
+			goto err;
+		}
+		n = snprintf(d->part, sizeof(d->part), "%s.%s%s", d->name, rnd, DPART_SUFFIX);
+		if (n < 0 || (size_t)n >= sizeof(d->part)) {
+			set_err(st, 0, "derived tmp name too long");
+			rc = STORE_INVALID;
+			goto err;
+		}
+		d->fd = openat(st->tmpfd, d->part,
+		               O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (d->fd < 0) {
+			if (errno == EEXIST)
+				continue;
+			rc = fail_sys(st, "create derived tmp file", errno);
+			goto err;
+		}
+		while (flock(d->fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				rc = fail_sys(st, "flock", errno);
+				unlinkat(st->tmpfd, d->part, 0);
+				goto err;
+			}
+		}
+		/* As in store_upload_begin: a store_open may have taken the unlocked empty file. */
+		if (fstat(d->fd, &a) < 0 ||
+		    fstatat(st->tmpfd, d->part, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+			close(d->fd);
+			d->fd = -1;
+		}
+	}
+	if (d->fd < 0) {
+		set_err(st, EEXIST, "could not create a derived tmp file");
+		rc = STORE_IO;
+		goto err;
+	}
+	*out = d;
+	*fd = d->fd;
+	return STORE_OK;
+err:
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d);
+	return keep_errno(st, rc);
+}
+
+/* Frees d; the tmp name, if still there, is removed first, while the lock is held. */
+static void derived_free(struct store_derived *d, int renamed)
+{
+	if (d->fd >= 0) {
+		if (!renamed)
+			unlinkat(d->st->tmpfd, d->part, 0);
+		close(d->fd);
+	}
+	free(d);
+}
+
+/*
+ * The input is checked before the rename and again after it. A delete runs as: tombstone
+ * COMMIT, then a scan of objects/XY that unlinks ID.*. If that COMMIT comes before our second
+ * check, the check sees the tombstone and we unlink what we renamed. If it comes after, then
+ * its scan starts after our rename and finds the file. Either way no derived file of a deleted
+ * input stays (a crash between the rename and the check leaves one, an orphan of a tombstoned
+ * input, like a crash inside store_input_delete). Unlinking by name may remove an equal file
+ * a concurrent maker renamed over ours: a cache entry, made again on the next read.
+ */
+enum store_err store_derived_commit(struct store_derived *d)
+{
+	char xy[3] = "";
+	struct store *st;
+	enum store_err rc;
+	int xyfd = -1, made_xy = 0, renamed = 0;
+
+	if (d == NULL)
+		return STORE_INVALID;
+	st = d->st;
+	/* The bytes reach the disk before the name that promises them. */
+	if (fsync(d->fd) < 0) {
+		rc = fail_sys(st, "fsync derived", errno);
+		goto out;
+	}
+	if ((rc = input_state(st, d->id)) != STORE_OK) {
+		if (rc == STORE_NOT_FOUND)
+			set_err(st, 0, "no input %s", d->id);
+		else if (rc == STORE_GONE)
+			set_err(st, 0, "input %s deleted", d->id);
+		goto out;
+	}
+	xy[0] = d->id[0];
+	xy[1] = d->id[1];
+	xy[2] = '\0';
+	xyfd = open_subdir(st->objfd, xy, &made_xy);
+	if (xyfd < 0) {
+		rc = fail_sys(st, "objects/XY", errno);
+		goto out;
+	}
+	/* Atomic: a reader opens the old version, the new one, or none, never a partial file. */
+	if (renameat(st->tmpfd, d->part, xyfd, d->name) < 0) {
+		rc = fail_sys(st, "rename derived", errno);
+		goto out;
+	}
+	renamed = 1;
+	if (fsync(xyfd) < 0 || (made_xy && fsync(st->objfd) < 0)) {
+		rc = fail_sys(st, "fsync objects", errno);
+		goto out;
+	}
+	if ((rc = input_state(st, d->id)) != STORE_OK) {
+		if (rc != STORE_DB)
+			set_err(st, 0, "input %s deleted during the commit", d->id);
+		goto out;
+	}
+out:
+	if (rc != STORE_OK && renamed && unlinkat(xyfd, d->name, 0) < 0 && errno != ENOENT)
+		fprintf(stderr, "store: objects/%s/%s: %s\n", xy, d->name, strerror(errno));
+	if (xyfd >= 0)
+		close(xyfd);
+	derived_free(d, renamed);
+	return keep_errno(st, rc);
+}
+
+void store_derived_abort(struct store_derived *d)
+{
+	if (d != NULL)
+		derived_free(d, 0);
 }

@@ -70,7 +70,8 @@ struct store_input {
  * store_open: open (creating when missing) the data folder dir with objects/ and tmp/ (mode 0700)
  * and index.sqlite (WAL, busy timeout 5 s, foreign keys on, schema created or checked). Then removes
  * what a crash left: every tmp/ID.part that no live process holds locked, and with it the object
- * file of an input whose row was never committed. Several processes may open the same folder.
+ * file of an input whose row was never committed, and every such tmp/ID.VARIANT.RAND.dpart.
+ * Several processes may open the same folder.
  * Returns STORE_OK and *out, or STORE_IO / STORE_DB with *out NULL and the reason printed to
  * stderr (there is no struct store yet to hold it).
  */
@@ -159,7 +160,7 @@ void store_input_free(struct store_input *in);
 enum store_err store_input_open(struct store *st, const struct store_input *in, int *fd);
 
 /*
- * store_input_delete: mark input id deleted at now, then unlink its file.
+ * store_input_delete: mark input id deleted at now, then unlink its file and its derived files.
  * STORE_NOT_FOUND when unknown, STORE_GONE when already deleted.
  */
 enum store_err store_input_delete(struct store *st, const char *id, int64_t now);
@@ -202,7 +203,8 @@ enum store_err store_derived_begin(struct store *st, const char *id, const char 
  * store_derived_commit: fsync the file and rename it into place as objects/XY/ID.VARIANT (fsync
  * the folder). Several processes making the same variant at once is fine: each rename is
  * atomic and all versions are equal. Refused (STORE_GONE, file removed) when the input is
- * deleted; STORE_NOT_FOUND when it has no row. Frees d whatever the result.
+ * deleted, also when that happens during the commit; STORE_NOT_FOUND when it has no row. On
+ * error nothing of d is left. Frees d whatever the result.
  */
 enum store_err store_derived_commit(struct store_derived *d);
 

@@ -315,3 +315,93 @@ server_stop() {
 	wait "$pid" 2>/dev/null || rc=$?
 	return "$rc"
 }
+
+# Media checks (issue 3) ---------------------------------------------------------------------------
+
+# expect_post_error JAR NAME STATUS CODE TARGET [CURL ARGS...]: POST TARGET (/inputs or
+# /inputs?QUERY) in session JAR; the error STATUS CODE, and nothing left behind (see snapshot).
+expect_post_error() {
+	local jarname=$1 name=$2 status=$3 code=$4 target=$5
+	shift 5
+	snapshot
+	JAR=$jarname http POST "$target" "$@"
+	assert_error "$name: $status $code" "$status" "$code"
+	assert_nothing_left "$name: nothing stored"
+}
+
+# assert_detail NAME ERE: the last error body's "detail" matches ERE (e.g. names the field).
+assert_detail() { assert_match "$1" "$2" "$(json .detail)"; }
+
+# near A B TOL: the decimal numbers A and B differ by at most TOL (false when either is empty).
+near() {
+	awk -v a="$1" -v b="$2" -v t="$3" \
+		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t + 0) }'
+}
+
+# assert_near NAME EXPECTED ACTUAL TOL
+assert_near() {
+	if near "$2" "$3" "$4"; then pass "$1"; else fail "$1" "expected $2 (+-$4), got '$3'"; fi
+}
+
+# probe FILE ENTRY[,ENTRY...]: fields of the first stream of FILE as ffprobe reads it
+# (sample_rate, channels, codec_name, duration_ts, width, height, pix_fmt, ...), space-separated
+# in the order asked, from one ffprobe run; empty when ffprobe cannot read FILE.
+probe() {
+	ffprobe -v error -show_entries "stream=$2" -of json "$1" 2>/dev/null |
+		jq -r --arg e "$2" '.streams[0] as $s | [$e | split(",")[] | $s[.] // "" | tostring] |
+			join(" ")' 2>/dev/null
+}
+
+# probe_duration FILE: the container's duration in seconds, as ffprobe reads it.
+probe_duration() {
+	ffprobe -v error -show_entries format=duration -of default=noprint_wrappers=1:nokey=1 "$1" \
+		2>/dev/null | head -n 1
+}
+
+# le_u FILE OFFSET BYTES: the unsigned little-endian integer of BYTES (2 or 4) bytes at OFFSET.
+le_u() { od -An -tu"$3" -j"$2" -N"$3" --endian=little "$1" | tr -d ' '; }
+
+# be32 N / le32 N: the 4 bytes of N, big-endian / little-endian.
+be32() { printf "$(printf '%08x' "$1" | sed 's/../\\x&/g')"; }
+le32() { printf "$(printf '%08x' "$1" | sed -E 's/(..)(..)(..)(..)/\\x\4\\x\3\\x\2\\x\1/')"; }
+
+# wav_header_fields FILE: the canonical 44-byte header of FILE as "RIFF SIZE WAVE fmt  16 TAG
+# CHANNELS RATE BYTE_RATE BLOCK_ALIGN BITS data DATA_SIZE" (od, independent of the app).
+wav_header_fields() {
+	printf '%s %s %s %s %s %s %s %s %s %s %s %s %s' \
+		"$(slice "$1" 0 4)" "$(le_u "$1" 4 4)" "$(slice "$1" 8 4)" "$(slice "$1" 12 4)" \
+		"$(le_u "$1" 16 4)" "$(le_u "$1" 20 2)" "$(le_u "$1" 22 2)" "$(le_u "$1" 24 4)" \
+		"$(le_u "$1" 28 4)" "$(le_u "$1" 32 2)" "$(le_u "$1" 34 2)" "$(slice "$1" 36 4)" \
+		"$(le_u "$1" 40 4)"
+}
+
+# wav_header_expected TAG CHANNELS RATE BYTES_PER_SAMPLE DATA_SIZE: what wav_header_fields
+# should print for a canonical header (format tag 1 PCM or 3 IEEE float).
+wav_header_expected() {
+	local tag=$1 ch=$2 rate=$3 bps=$4 data=$5
+	printf 'RIFF %s WAVE fmt  16 %s %s %s %s %s %s data %s' $((36 + data)) "$tag" "$ch" "$rate" \
+		$((rate * ch * bps)) $((ch * bps)) $((bps * 8)) "$data"
+}
+
+# multipart_expected BOUNDARY TYPE SIZE FILE FIRST-LAST...: the exact multipart/byteranges
+# payload (RFC 9110 section 14.6) of those ranges of FILE, framed as fcgi/range.h frames it.
+multipart_expected() {
+	local boundary=$1 type=$2 size=$3 file=$4 r
+	shift 4
+	for r in "$@"; do
+		printf '\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %s/%s\r\n\r\n' \
+			"$boundary" "$type" "$r" "$size"
+		slice "$file" "${r%-*}" $((${r#*-} - ${r%-*} + 1))
+	done
+	printf '\r\n--%s--\r\n' "$boundary"
+}
+
+# need_tools NAME TOOL...: fail NAME (and return 1) when a tool is not installed.
+need_tools() {
+	local name=$1 t missing=''
+	shift
+	for t in "$@"; do command -v "$t" >/dev/null || missing="$missing $t"; done
+	[ -z "$missing" ] && return 0
+	fail "$name" "not installed:$missing (make deps installs them)"
+	return 1
+}

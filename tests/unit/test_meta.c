@@ -561,3 +561,326 @@ Test(meta, json_fields_sent)
 	cr_assert_eq(json_integer_value(json_object_get(o, "height")), 1080);
 	json_decref(o);
 }
+
+/* ---- meta_set_json -------------------------------------------------------------------------- */
+
+/* Apply text to a fresh meta; on -1 check that err is set, printable ASCII, names want (when
+ * not NULL), and that m was left untouched. */
+static int setj(struct meta *m, const char *text, const char *want)
+{
+	struct meta before;
+	char err[256];
+	size_t i;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	memset(err, 'Z', sizeof err);
+	before = *m;
+	rc = meta_set_json(m, text, err, sizeof err);
+	if (rc == 0)
+		return 0;
+	cr_assert_eq(rc, -1);
+	cr_assert_not_null(memchr(err, '\0', sizeof err), "err not terminated for %s", text);
+	cr_assert_neq(err[0], '\0', "no reason for %s", text);
+	for (i = 0; err[i] != '\0'; i++)
+		cr_assert(err[i] >= 0x20 && err[i] <= 0x7e, "err byte 0x%02x for %s",
+		          (unsigned char)err[i], text);
+	if (want != NULL)
+		cr_assert_not_null(strstr(err, want), "'%s' lacks '%s' for %s", err, want, text);
+	cr_assert_eq(memcmp(m, &before, sizeof *m), 0, "rejected %s changed m", text);
+	return rc;
+}
+
+Test(meta_json_in, valid_full_object)
+{
+	struct meta m;
+
+	cr_assert_eq(setj(&m, "{\"kind\":\"audio\",\"format\":\"pcm_f32le\",\"sampling_rate\":48000,"
+	                      "\"num_channels\":2,\"width\":640,\"height\":480,"
+	                      "\"filename\":\"C:\\\\x\\\\take 1.wav\"}", NULL), 0);
+	cr_assert_str_eq(m.kind, "audio");
+	cr_assert_str_eq(m.format, "pcm_f32le");
+	cr_assert_eq(m.sampling_rate, 48000);
+	cr_assert_eq(m.num_channels, 2);
+	cr_assert_eq(m.width, 640);
+	cr_assert_eq(m.height, 480);
+	cr_assert_str_eq(m.filename, "take 1.wav");   /* sanitised like the form field */
+	for (int f = 0; f < META_NFIELDS; f++)
+		cr_assert_eq(m.seen[f], 1, "%s", meta_field_name((enum meta_field)f));
+
+	/* Whitespace, escapes, the extremes of each range. */
+	cr_assert_eq(setj(&m, " \n\t{ \"sampling_rate\" : 768000 , \"num_channels\":32,"
+	                      "\"width\":1048576,\"height\":1,\"format\":\"\\u0072gb\" }\r\n", NULL), 0);
+	cr_assert_eq(m.sampling_rate, 768000);
+	cr_assert_eq(m.num_channels, 32);
+	cr_assert_eq(m.width, 1048576);
+	cr_assert_eq(m.height, 1);
+	cr_assert_str_eq(m.format, "rgb");
+	cr_assert_eq(m.seen[META_KIND], 0);
+	cr_assert_eq(m.seen[META_FILENAME], 0);
+
+	/* A non-ASCII filename by escape and raw. */
+	cr_assert_eq(setj(&m, "{\"filename\":\"\\u00e9t\\u00e9 \xe2\x82\xac.png\"}", NULL), 0);
+	cr_assert_str_eq(m.filename, "\xc3\xa9t\xc3\xa9 \xe2\x82\xac.png");
+	cr_assert_eq(setj(&m, "{\"filename\":\"\\ud83d\\ude00\"}", NULL), 0);
+	cr_assert_str_eq(m.filename, "\xf0\x9f\x98\x80");
+}
+
+Test(meta_json_in, empty_object_and_unknown_keys)
+{
+	struct meta m;
+	int f;
+
+	cr_assert_eq(setj(&m, "{}", NULL), 0);
+	for (f = 0; f < META_NFIELDS; f++)
+		cr_assert_eq(m.seen[f], 0);
+	/* Unknown keys of any type are ignored, known ones still apply; names are exact. */
+	cr_assert_eq(setj(&m, "{\"x\":1,\"Kind\":true,\"kind \":[],\"nested\":{\"kind\":5},"
+	                      "\"list\":[1,2,{\"width\":\"a\"}],\"n\":null,\"f\":1.5,"
+	                      "\"width\":10}", NULL), 0);
+	cr_assert_eq(m.width, 10);
+	cr_assert_eq(m.seen[META_WIDTH], 1);
+	cr_assert_eq(m.seen[META_KIND], 0);
+}
+
+Test(meta_json_in, wrong_types_for_each_key)
+{
+	static const char *const text_keys[] = { "kind", "format", "filename" };
+	static const char *const num_keys[] = { "sampling_rate", "num_channels", "width", "height" };
+	static const char *const not_string[] = {
+		"1", "0", "-1", "1.5", "true", "false", "null", "[]", "[\"audio\"]", "{}",
+		"{\"kind\":\"audio\"}",
+	};
+	static const char *const not_integer[] = {
+		"\"44100\"", "\"1\"", "\"\"", "1.0", "44100.0", "4.41e4", "1e3", "1E0", "2.5",
+		"-0.0", "true", "false", "null", "[]", "[1]", "{}", "{\"v\":1}",
+	};
+	char text[160], want[64];
+	struct meta m;
+	size_t i, j;
+
+	for (i = 0; i < NCASES(text_keys); i++)
+		for (j = 0; j < NCASES(not_string); j++) {
+			snprintf(text, sizeof text, "{\"%s\":%s}", text_keys[i], not_string[j]);
+			snprintf(want, sizeof want, "%s: must be a string", text_keys[i]);
+			cr_assert_eq(setj(&m, text, want), -1, "%s", text);
+		}
+	for (i = 0; i < NCASES(num_keys); i++)
+		for (j = 0; j < NCASES(not_integer); j++) {
+			snprintf(text, sizeof text, "{\"%s\":%s}", num_keys[i], not_integer[j]);
+			snprintf(want, sizeof want, "%s: must be an integer", num_keys[i]);
+			cr_assert_eq(setj(&m, text, want), -1, "%s", text);
+		}
+}
+
+Test(meta_json_in, numbers_out_of_range)
+{
+	static const char *const num_keys[] = { "sampling_rate", "num_channels", "width", "height" };
+	static const char *const bad[] = {
+		"0", "-0", "-1", "-44100", "-2147483648", "-9223372036854775808",
+		"2147483648", "4294967297", "1000000000", "9223372036854775807",
+		"1048577000",
+	};
+	char text[160];
+	struct meta m;
+	size_t i, j;
+
+	for (i = 0; i < NCASES(num_keys); i++)
+		for (j = 0; j < NCASES(bad); j++) {
+			snprintf(text, sizeof text, "{\"%s\":%s}", num_keys[i], bad[j]);
+			cr_assert_eq(setj(&m, text, num_keys[i]), -1, "%s", text);
+		}
+	/* Just over each range, through meta_set's own bounds. */
+	cr_assert_eq(setj(&m, "{\"sampling_rate\":768001}", "sampling_rate"), -1);
+	cr_assert_eq(setj(&m, "{\"num_channels\":33}", "num_channels"), -1);
+	cr_assert_eq(setj(&m, "{\"width\":1048577}", "width"), -1);
+	cr_assert_eq(setj(&m, "{\"height\":1048577}", "height"), -1);
+	cr_assert_eq(setj(&m, "{\"height\":1048576}", NULL), 0);
+	cr_assert_eq(m.height, 1048576);
+	/* Beyond 64 bits: jansson refuses the text itself; cleanly, with no wrap-around. */
+	cr_assert_eq(setj(&m, "{\"width\":9223372036854775808}", NULL), -1);
+	cr_assert_eq(setj(&m, "{\"width\":-9223372036854775809}", NULL), -1);
+	cr_assert_eq(setj(&m, "{\"width\":18446744073709551617}", NULL), -1);
+	cr_assert_eq(setj(&m, "{\"width\":99999999999999999999999999999999999999}", NULL), -1);
+	/* Leading zeros and a plus sign are not JSON. */
+	cr_assert_eq(setj(&m, "{\"width\":010}", NULL), -1);
+	cr_assert_eq(setj(&m, "{\"width\":+10}", NULL), -1);
+}
+
+Test(meta_json_in, string_values_are_validated_by_meta_set)
+{
+	char text[META_VALUE_MAX + 64], v[META_VALUE_MAX + 2];
+	struct meta m;
+
+	cr_assert_eq(setj(&m, "{\"kind\":\"Audio\"}", "kind"), -1);
+	cr_assert_eq(setj(&m, "{\"kind\":\"\"}", "kind"), -1);
+	cr_assert_eq(setj(&m, "{\"format\":\"a b\"}", "format"), -1);
+	cr_assert_eq(setj(&m, "{\"format\":\"\"}", "format"), -1);
+	cr_assert_eq(setj(&m, "{\"format\":\"../x\"}", "format"), -1);
+	cr_assert_eq(setj(&m, "{\"filename\":\"../../etc/passwd\"}", NULL), 0);
+	cr_assert_str_eq(m.filename, "passwd");
+	cr_assert_eq(setj(&m, "{\"filename\":\"a\\nb\\u001b\"}", NULL), 0);
+	cr_assert_str_eq(m.filename, "ab");
+
+	/* META_VALUE_MAX bytes are fine (cut to the stored size); one more is refused. */
+	memset(v, 'a', META_VALUE_MAX);
+	v[META_VALUE_MAX] = '\0';
+	snprintf(text, sizeof text, "{\"filename\":\"%s\"}", v);
+	cr_assert_eq(setj(&m, text, NULL), 0);
+	cr_assert_eq(strlen(m.filename), STORE_FILENAME_MAX);
+	v[META_VALUE_MAX] = 'a';
+	v[META_VALUE_MAX + 1] = '\0';
+	snprintf(text, sizeof text, "{\"filename\":\"%s\"}", v);
+	cr_assert_eq(setj(&m, text, "filename"), -1);
+	snprintf(text, sizeof text, "{\"format\":\"%s\"}", v);
+	cr_assert_eq(setj(&m, text, "format"), -1);
+}
+
+Test(meta_json_in, duplicate_keys)
+{
+	struct meta m;
+
+	cr_assert_eq(setj(&m, "{\"kind\":\"audio\",\"kind\":\"audio\"}", "duplicate"), -1);
+	cr_assert_eq(setj(&m, "{\"kind\":\"audio\",\"kind\":\"image\"}", "duplicate"), -1);
+	cr_assert_eq(setj(&m, "{\"width\":1,\"height\":2,\"width\":1}", "duplicate"), -1);
+	/* By escape: the same key after decoding. */
+	cr_assert_eq(setj(&m, "{\"width\":1,\"\\u0077idth\":1}", "duplicate"), -1);
+	/* Unknown keys too: one reading of the object, whoever reads it. */
+	cr_assert_eq(setj(&m, "{\"x\":1,\"x\":2}", "duplicate"), -1);
+	/* In a nested object also. */
+	cr_assert_eq(setj(&m, "{\"x\":{\"a\":1,\"a\":1}}", "duplicate"), -1);
+}
+
+Test(meta_json_in, top_level_must_be_an_object)
+{
+	static const char *const bad[] = {
+		"[]", "[{\"kind\":\"audio\"}]", "\"audio\"", "1", "0", "-1", "1.5", "true", "false",
+		"null", "\"{}\"",
+	};
+	struct meta m;
+	size_t i;
+
+	for (i = 0; i < NCASES(bad); i++)
+		cr_assert_eq(setj(&m, bad[i], "metadata"), -1, "%s", bad[i]);
+	cr_assert_eq(setj(&m, "[]", "must be a JSON object"), -1);
+}
+
+Test(meta_json_in, invalid_json)
+{
+	static const char *const bad[] = {
+		"", " ", "{", "}", "{\"kind\"}", "{\"kind\":}", "{\"kind\":\"audio\",}",
+		"{'kind':'audio'}", "{kind:\"audio\"}", "{\"kind\":\"audio\"} x", "{}{}", "{} []",
+		"{\"kind\":\"audio\"", "{\"kind\":\"aud", "{\"width\":1 2}", "{\"width\":0x10}",
+		"{\"width\":1e}", "{\"width\":NaN}", "{\"width\":Infinity}", "{\"width\":-}",
+		"{\"filename\":\"a\tb\"}",            /* raw control character in a string */
+		"{\"filename\":\"\xff\"}",            /* invalid UTF-8 */
+		"{\"filename\":\"\xc3\"}",
+		"{\"filename\":\"\xed\xa0\x80\"}",    /* a surrogate in UTF-8 */
+		"{\"filename\":\"\\ud800\"}",         /* a lone surrogate escape */
+		"{\"filename\":\"\\x41\"}",           /* not a JSON escape */
+		"{\"filename\":\"\\u12\"}",
+		"\xef\xbb\xbf{}",                     /* a byte order mark (RFC 8259 section 8.1) */
+		"/* c */ {}",
+	};
+	struct meta m;
+	size_t i;
+
+	for (i = 0; i < NCASES(bad); i++)
+		cr_assert_eq(setj(&m, bad[i], "metadata: invalid JSON"), -1, "case %zu", i);
+}
+
+Test(meta_json_in, deep_nesting_is_refused_without_crashing)
+{
+	static char text[300000];
+	struct meta m;
+	size_t i, n = 100000;
+
+	text[0] = '{';
+	memcpy(text + 1, "\"x\":", 4);
+	for (i = 0; i < n; i++)
+		text[5 + i] = '[';
+	for (i = 0; i < n; i++)
+		text[5 + n + i] = ']';
+	text[5 + 2 * n] = '}';
+	text[6 + 2 * n] = '\0';
+	cr_assert_eq(setj(&m, text, "metadata: invalid JSON"), -1);
+}
+
+Test(meta_json_in, nul_in_a_string)
+{
+	struct meta m;
+
+	/* A C string would end at the NUL: "a" must not pass for "a\0b". */
+	cr_assert_eq(setj(&m, "{\"filename\":\"a\\u0000b\"}", "filename: holds a NUL"), -1);
+	cr_assert_eq(setj(&m, "{\"filename\":\"\\u0000\"}", "filename: holds a NUL"), -1);
+	cr_assert_eq(setj(&m, "{\"kind\":\"audio\\u0000\"}", "kind: holds a NUL"), -1);
+	cr_assert_eq(setj(&m, "{\"kind\":\"audio\\u0000x\"}", "kind: holds a NUL"), -1);
+	cr_assert_eq(setj(&m, "{\"format\":\"rgb\\u0000x\"}", "format: holds a NUL"), -1);
+	cr_assert_eq(setj(&m, "{\"width\":1,\"format\":\"\\u0000\"}", "format: holds a NUL"),
+	             -1);
+	/* In a key the whole text is refused (jansson keeps keys as C strings). */
+	cr_assert_eq(setj(&m, "{\"kind\\u0000x\":\"audio\"}", "metadata: invalid JSON"), -1);
+	cr_assert_eq(setj(&m, "{\"kind\\u0000\":\"audio\"}", "metadata: invalid JSON"), -1);
+	/* In the value of an unknown key it is ignored like the rest of that value. */
+	cr_assert_eq(setj(&m, "{\"x\":\"\\u0000\",\"kind\":\"audio\"}", NULL), 0);
+	cr_assert_str_eq(m.kind, "audio");
+}
+
+Test(meta_json_in, atomic_on_error)
+{
+	struct meta m;
+	char err[160];
+
+	/* A good kind and a bad width: nothing is kept, so the text may not half-apply. */
+	cr_assert_eq(setj(&m, "{\"kind\":\"audio\",\"format\":\"rgb\",\"width\":0}", "width"), -1);
+	cr_assert_eq(setj(&m, "{\"width\":10,\"filename\":5}", "filename"), -1);
+
+	/* Fields already set (from the query string, say) stay, and count as given. */
+	memset(&m, 0, sizeof m);
+	cr_assert_eq(meta_set(&m, META_KIND, "image", err, sizeof err), 0);
+	cr_assert_eq(meta_set_json(&m, "{\"kind\":\"image\"}", err, sizeof err), -1);
+	cr_assert_not_null(strstr(err, "kind: given more than once"), "%s", err);
+	cr_assert_str_eq(m.kind, "image");
+	cr_assert_eq(meta_set_json(&m, "{\"width\":3,\"height\":4}", err, sizeof err), 0);
+	cr_assert_str_eq(m.kind, "image");
+	cr_assert_eq(m.width, 3);
+	cr_assert_eq(m.height, 4);
+	cr_assert_eq(meta_set_json(&m, "{\"height\":5}", err, sizeof err), -1);
+	cr_assert_not_null(strstr(err, "height: given more than once"), "%s", err);
+	cr_assert_eq(m.height, 4);
+}
+
+Test(meta_json_in, small_error_buffer)
+{
+	struct meta m;
+	char small[8];
+
+	memset(&m, 0, sizeof m);
+	memset(small, 'Z', sizeof small);
+	cr_assert_eq(meta_set_json(&m, "{\"width\":\"1\"}", small, 4), -1);
+	cr_assert_str_eq(small, "wid");
+	cr_assert_eq(small[4], 'Z');
+	memset(small, 'Z', sizeof small);
+	cr_assert_eq(meta_set_json(&m, "{", small, 5), -1);
+	cr_assert_str_eq(small, "meta");
+	cr_assert_eq(small[5], 'Z');
+	memset(small, 'Z', sizeof small);
+	cr_assert_eq(meta_set_json(&m, "{", small, 0), -1);
+	cr_assert_eq(small[0], 'Z');
+}
+
+Test(meta_json_in, error_text_is_printable_ascii)
+{
+	/* jansson quotes input near the fault; bytes from it must not reach err raw. */
+	static const char *const bad[] = {
+		"{\"filename\":\"\xc3\xa9\xc3\xa9\xc3\xa9\x01\"}",
+		"{\"\xe2\x82\xac\xe2\x82\xac\":\x01}",
+		"{\"filename\":\"\xf0\x9f\x98\x80\",\"x\":\xf0\x9f\x98\x80}",
+		"{\"a\":\"\x1b[31m\"}",
+	};
+	struct meta m;
+	size_t i;
+
+	for (i = 0; i < NCASES(bad); i++)
+		cr_assert_eq(setj(&m, bad[i], "metadata: invalid JSON"), -1, "case %zu", i);
+}

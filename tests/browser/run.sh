@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# run.sh: the browser tests (make check): mediagate's pages in Debian's headless Chromium.
+#
+#   tests/browser/run.sh
+#
+# Installs playwright-core (pinned in package-lock.json) with `npm ci` when node_modules is
+# missing or holds another version; never downloads a browser: the tests drive Debian's
+# /usr/bin/chromium. Then runs run.mjs, which starts the server itself and ends with the line
+# "N passed, M failed"; exits 0 only when nothing failed. Artifacts: tests/out/browser/.
+set -eu
+unset CDPATH
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BIN=${BIN:-$ROOT/build/mediagate}
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+export BIN CHROMIUM
+
+abort() {
+	echo "browser: $*" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+[ -x "$CHROMIUM" ] || abort "$CHROMIUM is missing: install Debian's chromium (make deps)"
+for tool in node npm sox soxi espeak-ng lighttpd spawn-fcgi; do
+	PATH=$PATH:/usr/sbin:/sbin command -v "$tool" >/dev/null ||
+		abort "$tool is not installed (make deps installs it)"
+done
+[ -x "$BIN" ] || abort "$BIN is not built (make build/mediagate)"
+
+# The version package-lock.json pins, and the one installed (empty when none).
+want=$(node -e 'console.log(require(process.argv[1]).packages["node_modules/playwright-core"].version)' \
+	"$HERE/package-lock.json") || abort "cannot read $HERE/package-lock.json"
+have=$(node -e 'try { console.log(require(process.argv[1]).version) } catch { console.log("") }' \
+	"$HERE/node_modules/playwright-core/package.json")
+if [ "$want" != "$have" ]; then
+	echo "browser: installing playwright-core $want (npm ci)"
+	# PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: playwright-core downloads nothing, but say so anyway.
+	(cd "$HERE" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
+		abort "npm ci failed in $HERE"
+fi
+
+exec node "$HERE/run.mjs"
