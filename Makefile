@@ -31,7 +31,7 @@ DEB_PKGS := build-essential pkg-config libfcgi-dev libsqlite3-dev libssl-dev lib
             libcriterion-dev lighttpd spawn-fcgi curl jq sox libsox-fmt-all espeak-ng ffmpeg \
             pngcheck chromium
 
-.PHONY: all deps print-deps run check check-unit check-integration clean
+.PHONY: all deps print-deps run check check-unit check-integration check-browser clean
 
 all: $(B)/mediagate
 
@@ -63,6 +63,7 @@ deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -77,13 +78,17 @@ run: deps
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) deploy/run.sh
 
 check: deps
-	@$(MAKE) --no-print-directory check-unit check-integration
+	@$(MAKE) --no-print-directory check-unit check-integration check-browser
 
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 check-integration: $(B)/mediagate
 	tests/integration/run.sh
+
+# Headless Chromium (Debian's) driven by playwright-core from npm.
+check-browser: $(B)/mediagate
+	tests/browser/run.sh
 
 clean:
 	rm -rf $(B)

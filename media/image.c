@@ -1,4 +1,4 @@
-/* image.c: PNG (libpng) and JPEG (libjpeg-turbo) validation, raw pixels to PNG, over pread/pwrite. */
+/* image.c: PNG (libpng) and JPEG (libjpeg-turbo) validation, raw pixels to PNG, over pread. */
 #include "media/image.h"
 
 #include <errno.h>
@@ -18,7 +18,10 @@
 #define IO_BUF_SIZE        65536       /* pread/pwrite granularity for both codecs */
 #define PNG_CHUNK_MAX      (8u << 20)  /* largest ancillary chunk (iCCP, zTXt, ...) kept */
 #define PNG_CHUNK_CACHE    1000        /* most ancillary chunks (tEXt, sPLT, unknown) kept */
-#define PNG_ENCODE_LEVEL   6           /* zlib level: measured, see image_raw_to_png */
+/* zlib level. 1920x1080 RGBA, CPU time and size at levels 3 / 6: a noisy gradient 200 ms,
+ * 2.53 MB / 600 ms, 2.33 MB; a smooth one 100 ms, 580 KB / 200 ms, 421 KB; a flat drawing
+ * 46 ms, 72 KB / 60 ms, 31 KB. The PNG is made once and served many times: keep the default. */
+#define PNG_ENCODE_LEVEL   6
 #define JPEG_MAX_MEMORY    (256L << 20)
 #define JPEG_MAX_SCANS     1000
 
@@ -645,6 +648,12 @@ enum image_err image_raw_to_png(int in_fd, uint32_t width, uint32_t height, uint
 		set_err(err, errsz, "raw pixels: %ux%u cannot be a PNG", (unsigned)width,
 		        (unsigned)height);
 		return IMAGE_UNSUPPORTED;
+	}
+	/* libpng keeps several rows (filter candidates): bound them as image_probe does. */
+	if (width > IMAGE_MAX_WIDTH) {
+		set_err(err, errsz, "raw pixels: width %u is over the limit of %u", (unsigned)width,
+		        (unsigned)IMAGE_MAX_WIDTH);
+		return IMAGE_TOO_LARGE;
 	}
 	rowbytes = image_raw_size(width, 1, channels);
 	total = image_raw_size(width, height, channels);

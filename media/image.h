@@ -23,7 +23,8 @@ struct image_info {
 	char     format[8];  /* "png", "jpeg", "rgb", "rgba" */
 };
 
-/* The widest image image_probe accepts: bounds the row kept in memory (8 MiB at 16-bit RGBA). */
+/* The widest image image_probe and image_raw_to_png accept: bounds the rows kept in memory
+ * (8 MiB at 16-bit RGBA). Browsers' canvases are at most 65535 wide. */
 #define IMAGE_MAX_WIDTH 1048576u
 
 /*
@@ -54,7 +55,7 @@ uint64_t image_raw_size(uint64_t width, uint64_t height, uint64_t channels);
  * to out_fd from offset 0 (truncated first when it is a regular file), one row in memory at a
  * time (libpng, zlib level 6). Returns IMAGE_OK, or an error with its reason in err:
  * IMAGE_UNSUPPORTED for channels other than 3 or 4 or a zero or over-2^31-1 dimension,
- * IMAGE_CORRUPT when in_fd holds fewer than width x height x channels bytes, IMAGE_NOSPC or
+ * IMAGE_TOO_LARGE for a width over IMAGE_MAX_WIDTH (the rows libpng keeps), IMAGE_CORRUPT when in_fd holds fewer than width x height x channels bytes, IMAGE_NOSPC or
  * IMAGE_IO when writing or reading fails. After an error out_fd may hold a partial PNG.
  */
 enum image_err image_raw_to_png(int in_fd, uint32_t width, uint32_t height, uint8_t channels,

@@ -1,5 +1,6 @@
-/* mediagate.js: the pages' script. Upload page: XHR upload with progress, decoding in the browser;
-   view page: draws raw pixels on the canvas. Plain DOM, no build step; the pages work without it. */
+/* mediagate.js: the pages' script. Upload page: XHR upload with progress, decoding in the
+   browser; view page: draws raw pixels on the canvas. Plain DOM, no build step; the pages work
+   without it. */
 'use strict';
 
 (() => {
@@ -169,7 +170,8 @@
 			throw new Error(`the pixels could not be read: ${res.status} ${res.statusText}`);
 		const bytes = new Uint8Array(await res.arrayBuffer());
 		if (bytes.length !== width * height * channels)
-			throw new Error(`${bytes.length} bytes are not ${width}x${height} ${canvas.dataset.format}`);
+			throw new Error(`${bytes.length} bytes are not ${width}x${height} ` +
+			                canvas.dataset.format);
 		const ctx = context2d(canvas);
 		const image = ctx.createImageData(width, height);
 		if (channels === 4) {

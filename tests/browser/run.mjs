@@ -1,4 +1,4 @@
-// run.mjs: mediagate's pages in a real browser: Debian's headless Chromium driven by playwright-core.
+// run.mjs: mediagate's pages in a real browser: Debian's headless Chromium, playwright-core.
 //
 //   node tests/browser/run.mjs        (tests/browser/run.sh installs playwright-core first)
 //
@@ -355,7 +355,7 @@ async function scenarios(browser, media, durations, png) {
 		check('the upload was a form post (a navigation, not a script)',
 			posts.length === 1 && posts[0].isNavigationRequest() &&
 			/^multipart\/form-data/.test(posts[0].headers()['content-type'] || ''),
-			() => posts.map((q) => `${q.resourceType()} ${q.headers()['content-type']}`).join(', '));
+			() => posts.map((q) => `${q.resourceType()} ${q.headers()['content-type']}`).join());
 		check('the view page names the file',
 			(await page.locator('h1').textContent()) === 'speech.wav',
 			await page.locator('h1').textContent());
@@ -396,7 +396,7 @@ async function scenarios(browser, media, durations, png) {
 			posts.length === 1 && posts[0].resourceType() === 'xhr' &&
 			/^multipart\/form-data/.test(posts[0].headers()['content-type'] || '') &&
 			posts[0].headers().accept === 'application/json',
-			() => posts.map((q) => `${q.resourceType()} ${JSON.stringify(q.headers())}`).join(', '));
+			() => posts.map((q) => `${q.resourceType()} ${JSON.stringify(q.headers())}`).join());
 		const seen = JSON.parse(await page.evaluate(() => sessionStorage.getItem('progress')) ||
 			'null');
 		const size = fs.statSync(media.long).size;
@@ -518,7 +518,7 @@ async function scenarios(browser, media, durations, png) {
 				pngSize(Buffer.from(await res.arrayBuffer()));
 			check('without JavaScript the canvas offers the pixels as a PNG of that size',
 				size && size.width === width && size.height === height,
-				() => `link ${href}, ${res && res.status} ${res && res.headers.get('content-type')}`);
+				() => `link ${href}, ${res?.status} ${res?.headers.get('content-type')}`);
 			await shot(plain, `view-${format}-nojs`);
 			await plain.close();
 		});
@@ -570,7 +570,7 @@ async function scenarios(browser, media, durations, png) {
 		await Promise.all([page.waitForURL(VIEW_URL), page.click('button[type=submit]')]);
 		const info = mediaInfo(await inputOfView(page.url()), 'image');
 		check('the input is rgba pixels of the PNG\'s size',
-			info && info.format === 'rgba' && info.width === png.width && info.height === png.height,
+			info?.format === 'rgba' && info.width === png.width && info.height === png.height,
 			() => JSON.stringify(info));
 		const state = await canvasState(page);
 		check('the view page draws them', state === 'drawn', state);
@@ -616,11 +616,13 @@ async function scenarios(browser, media, durations, png) {
 		const js1 = await fetch(`${BASE}/static/mediagate.js`);
 		const etag = js1.headers.get('etag') || '';
 		check('/static/mediagate.js is text/javascript with a strong ETag',
-			js1.status === 200 && js1.headers.get('content-type') === 'text/javascript; charset=utf-8' &&
+			js1.status === 200 &&
+			js1.headers.get('content-type') === 'text/javascript; charset=utf-8' &&
 			/^"[0-9a-f]{64}"$/.test(etag) &&
 			Number(js1.headers.get('content-length')) === (await js1.arrayBuffer()).byteLength,
 			() => `${js1.status} ${JSON.stringify(Object.fromEntries(js1.headers))}`);
-		const js2 = await fetch(`${BASE}/static/mediagate.js`, { headers: { 'If-None-Match': etag } });
+		const js2 = await fetch(`${BASE}/static/mediagate.js`,
+			{ headers: { 'If-None-Match': etag } });
 		check('and answers 304 to If-None-Match', js2.status === 304 &&
 			js2.headers.get('etag') === etag, `${js2.status}`);
 		await page.close();

@@ -210,6 +210,23 @@ static size_t jpeg_find_sof(const struct mbuf *m)
 	return 0;
 }
 
+/* The first scan of a JPEG: its SOS marker up to the marker after its entropy-coded data. */
+static void jpeg_first_scan(const struct mbuf *m, size_t *start, size_t *end)
+{
+	size_t pos = 2, q;
+
+	while (pos + 4 <= m->len && m->p[pos] == 0xff && m->p[pos + 1] != 0xda)
+		pos += 2 + ((size_t)m->p[pos + 2] << 8 | m->p[pos + 3]);
+	cr_assert(pos + 4 <= m->len && m->p[pos + 1] == 0xda);
+	q = pos + 2 + ((size_t)m->p[pos + 2] << 8 | m->p[pos + 3]);
+	/* 0xFF 0x00 is a stuffed byte and 0xFF 0xD0..D7 a restart marker, both inside the scan. */
+	while (q + 1 < m->len && !(m->p[q] == 0xff && m->p[q + 1] != 0 &&
+	                           (m->p[q + 1] < 0xd0 || m->p[q + 1] > 0xd7)))
+		q++;
+	*start = pos;
+	*end = q;
+}
+
 static void jpeg_set_size(struct mbuf *m, uint16_t w, uint16_t h)
 {
 	size_t sof = jpeg_find_sof(m);
@@ -504,6 +521,39 @@ Test(image, jpeg_early_eoi)
 	free(m.p);
 }
 
+/* A progressive JPEG repeating its first (DC) scan: libjpeg only warns about the progression,
+ * so the count of scans is what stops a file that makes it pass over the image forever. */
+Test(image, jpeg_scan_limit)
+{
+	struct image_info info;
+	struct mbuf m, big;
+	size_t start, end, extra, i;
+	char err[256];
+	int scans;
+
+	make_jpeg(&m, 16, 16, 1, JCS_GRAYSCALE, 1);
+	jpeg_first_scan(&m, &start, &end);
+	for (scans = 0, i = 2; i + 1 < m.len; i++)
+		scans += m.p[i] == 0xff && m.p[i + 1] == 0xda;
+	for (extra = 1000 - scans; extra <= 1001 - (size_t)scans; extra++) {
+		memset(&big, 0, sizeof big);
+		mbuf_add(&big, m.p, end);
+		for (i = 0; i < extra; i++)
+			mbuf_add(&big, m.p + start, end - start);
+		mbuf_add(&big, m.p + end, m.len - end);
+		if (scans + extra <= 1000) {
+			cr_assert_eq(probe(big.p, big.len, LIMIT, &info, err, sizeof err), IMAGE_OK,
+			             "%s", err);
+		} else {
+			cr_assert_eq(probe(big.p, big.len, LIMIT, &info, err, sizeof err),
+			             IMAGE_CORRUPT);
+			cr_assert(strstr(err, "scans") != NULL, "%s", err);
+		}
+		free(big.p);
+	}
+	free(m.p);
+}
+
 Test(image, unsupported)
 {
 	static const char gif[] = "GIF89a\x01\0\x01\0\x80\0\0\0\0\0\xff\xff\xff!\xf9\x04\x01\0\0\0\0"
@@ -757,10 +807,13 @@ Test(image, raw_to_png_errors)
 	cr_assert_eq(image_raw_to_png(in, 8, 0, 4, out, err, sizeof err), IMAGE_UNSUPPORTED);
 	cr_assert_eq(image_raw_to_png(in, 0x80000000u, 1, 4, out, err, sizeof err),
 	             IMAGE_UNSUPPORTED);
+	cr_assert_eq(image_raw_to_png(in, IMAGE_MAX_WIDTH + 1, 1, 4, out, err, sizeof err),
+	             IMAGE_TOO_LARGE);
+	cr_assert_str_not_empty(err);
 	/* 8x8x4 bytes are not enough for 9 rows, nor for 8x8 of wider pixels... */
 	cr_assert_eq(image_raw_to_png(in, 8, 9, 4, out, err, sizeof err), IMAGE_CORRUPT);
 	cr_assert_str_not_empty(err);
-	cr_assert_eq(image_raw_to_png(in, UINT32_MAX >> 1, UINT32_MAX >> 1, 4, out, err,
+	cr_assert_eq(image_raw_to_png(in, IMAGE_MAX_WIDTH, UINT32_MAX >> 1, 4, out, err,
 	                              sizeof err), IMAGE_CORRUPT);
 	/* ...but more bytes than needed are only not read. */
 	cr_assert_eq(image_raw_to_png(in, 8, 7, 4, out, err, sizeof err), IMAGE_OK, "%s", err);
