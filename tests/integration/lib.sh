@@ -198,6 +198,20 @@ headers_normalised() {
 # json FILTER [FILE]: jq -r FILTER on FILE (default: the last body); empty when absent/invalid.
 json() { jq -r "$1 // empty" "${2:-$BODY}" 2>/dev/null; }
 
+# jfields FILE FILTER...: several values from one jq run (jq starts slowly): JF[i] is FILTER i's
+# value, strings as they are, anything else as JSON ("null" when absent), "" when the filter
+# fails or FILE is not JSON. Values must fit on one line.
+jfields() {
+	local file=$1 f prog='' i
+	shift
+	for f in "$@"; do
+		prog+="${prog:+, }(try ($f) catch \"\" | if type == \"string\" then . else tojson end)"
+	done
+	JF=()
+	mapfile -t JF < <(jq -r "$prog" "$file" 2>/dev/null)
+	for ((i = ${#JF[@]}; i < $#; i++)); do JF[i]=''; done
+}
+
 size_of() { stat -c %s "$1"; }
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 now() { date +%s; }
@@ -235,7 +249,8 @@ upload_result() {
 		fail "$1" "expected 201, $(last_response)"
 		return 1
 	fi
-	ID=$(json .id) TOKEN=$(json .token) CONTENT_URL=$(json .content_url)
+	jfields "$BODY" '.id // ""' '.token // ""' '.content_url // ""'
+	ID=${JF[0]} TOKEN=${JF[1]} CONTENT_URL=${JF[2]}
 	if [ -z "$ID" ] || [ -z "$TOKEN" ]; then
 		fail "$1" "201 without id or token: $(head -c 300 "$BODY")"
 		return 1
@@ -362,8 +377,8 @@ probe_duration() {
 le_u() { od -An -tu"$3" -j"$2" -N"$3" --endian=little "$1" | tr -d ' '; }
 
 # be32 N / le32 N: the 4 bytes of N, big-endian / little-endian.
-be32() { printf "$(printf '%08x' "$1" | sed 's/../\\x&/g')"; }
-le32() { printf "$(printf '%08x' "$1" | sed -E 's/(..)(..)(..)(..)/\\x\4\\x\3\\x\2\\x\1/')"; }
+be32() { printf '%b' "$(printf '%08x' "$1" | sed 's/../\\x&/g')"; }
+le32() { printf '%b' "$(printf '%08x' "$1" | sed -E 's/(..)(..)(..)(..)/\\x\4\\x\3\\x\2\\x\1/')"; }
 
 # wav_header_fields FILE: the canonical 44-byte header of FILE as "RIFF SIZE WAVE fmt  16 TAG
 # CHANNELS RATE BYTE_RATE BLOCK_ALIGN BITS data DATA_SIZE" (od, independent of the app).

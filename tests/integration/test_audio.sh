@@ -20,22 +20,22 @@ s16_raw() { sox -D "$1" -t raw -e signed-integer -b 16 -L "$2"; }
 #   src sfmt (EREs for source_format and sample_format)  codec (of the WAV read back)
 #   samples=same (the WAV is the upload) | pcm (header + the upload) | lossless (the samples
 #   decode equal to the source's) | lossy (not silence)
-# Sets AC_URL AC_ID AC_ETAG AC_WAV (the WAV read back) AC_DUR for the tests that follow.
+# Sets AC_URL, AC_WAV (the WAV read back) and AC_DUR (its duration) for the tests that follow.
 audio_case() {
 	local name=$1
 	shift
 	local mode=multipart file='' type='' meta='' rate='' ch='' frames='' dur='' tol=0.001
 	local src='' sfmt='' codec=pcm_s16le samples=''
 	local "$@"
-	local slug sha audio_json args=() f etag size got bps tag data
+	local slug sha args=() fields etag size got bps tag data
 	slug=$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '-')
 	sha=$(sha256_of "$file")
-	AC_URL='' AC_ID='' AC_ETAG='' AC_WAV='' AC_DUR=''
+	AC_URL='' AC_WAV='' AC_DUR=''
 
 	if [ "$mode" = multipart ]; then
 		if [ -n "$meta" ]; then
-			IFS='&' read -ra f <<<"$meta"
-			for got in "${f[@]}"; do args+=(-F "$got"); done
+			IFS='&' read -ra fields <<<"$meta"
+			for got in "${fields[@]}"; do args+=(-F "$got"); done
 		fi
 		upload aud audio "$file" "$type" "${args[@]}" || return
 	else
@@ -43,24 +43,23 @@ audio_case() {
 			return
 	fi
 	pass "$name: 201"
-	cp "$BODY" "$AUD/$slug.json"
-	audio_json=$(jq -cS .audio "$BODY")
-	assert_eq "$name: audio.sampling_rate" "$rate" "$(json .audio.sampling_rate)"
-	assert_eq "$name: audio.num_channels" "$ch" "$(json .audio.num_channels)"
-	if [ -n "$frames" ]; then
-		assert_eq "$name: audio.frames" "$frames" "$(json .audio.frames)"
-	fi
-	assert_near "$name: audio.duration_s" "$dur" "$(json .audio.duration_s)" "$tol"
-	assert_near "$name: audio.duration_s is frames / sampling_rate" \
-		"$(json '.audio.frames / .audio.sampling_rate')" "$(json .audio.duration_s)" 0.001
-	assert_match "$name: audio.source_format" "$src" "$(json .audio.source_format)"
-	assert_match "$name: audio.sample_format" "$sfmt" "$(json .audio.sample_format)"
-	assert_eq "$name: size and sha256 are the upload's" "$(size_of "$file") $sha" \
-		"$(json '"\(.size) \(.sha256)"')"
-	AC_ID=$ID AC_URL=$CONTENT_URL
+	AC_URL=$CONTENT_URL
+	jfields "$BODY" .audio.sampling_rate .audio.num_channels .audio.frames .audio.duration_s \
+		'.audio.frames / .audio.sampling_rate' .audio.source_format .audio.sample_format \
+		'"\(.size) \(.sha256)"' '.audio | to_entries | sort_by(.key)'
+	local j_rate=${JF[0]} j_ch=${JF[1]} j_frames=${JF[2]} j_dur=${JF[3]} j_ratio=${JF[4]}
+	local j_src=${JF[5]} j_sfmt=${JF[6]} j_size=${JF[7]} audio_json=${JF[8]}
+	assert_eq "$name: audio.sampling_rate" "$rate" "$j_rate"
+	assert_eq "$name: audio.num_channels" "$ch" "$j_ch"
+	[ -z "$frames" ] || assert_eq "$name: audio.frames" "$frames" "$j_frames"
+	assert_near "$name: audio.duration_s" "$dur" "$j_dur" "$tol"
+	assert_near "$name: audio.duration_s is frames / sampling_rate" "$j_ratio" "$j_dur" 0.001
+	assert_match "$name: audio.source_format" "$src" "$j_src"
+	assert_match "$name: audio.sample_format" "$sfmt" "$j_sfmt"
+	assert_eq "$name: size and sha256 are the upload's" "$(size_of "$file") $sha" "$j_size"
 	http GET "/inputs/$ID?token=$TOKEN"
-	assert_eq "$name: GET /inputs/ID has the same audio object" "$audio_json" \
-		"$(jq -cS .audio "$BODY" 2>/dev/null)"
+	jfields "$BODY" '.audio | to_entries | sort_by(.key)'
+	assert_eq "$name: GET /inputs/ID has the same audio object" "${audio_json:-(none)}" "${JF[0]}"
 
 	# The WAV read back.
 	http GET "$AC_URL"
@@ -71,7 +70,6 @@ audio_case() {
 	[ "$STATUS" = 200 ] || return
 	AC_WAV=$(aud_keep "$slug.wav")
 	etag=$(header ETag)
-	AC_ETAG=$etag
 	case $samples in
 	same) assert_eq "$name: ETag is the SHA-256 of the stored bytes" "\"$sha\"" "$etag" ;;
 	pcm) assert_eq "$name: ETag of the virtual WAV" "\"$sha-wav\"" "$etag" ;;
@@ -82,7 +80,7 @@ audio_case() {
 	got=$(soxi -s "$AC_WAV")
 	assert_eq "$name: ffprobe sample_rate channels codec duration_ts(frames)" \
 		"$rate $ch $codec $got" "$(probe "$AC_WAV" sample_rate,channels,codec_name,duration_ts)"
-	assert_eq "$name: soxi frames = audio.frames" "$(json .audio.frames "$AUD/$slug.json")" "$got"
+	assert_eq "$name: soxi frames = audio.frames" "$j_frames" "$got"
 	[ -z "$frames" ] || assert_eq "$name: frames of the source (soxi)" "$frames" "$got"
 	AC_DUR=$(soxi -D "$AC_WAV")
 	assert_near "$name: soxi duration" "$dur" "$AC_DUR" "$tol"
@@ -123,8 +121,9 @@ audio_case() {
 	assert_eq "$name: ?format=original ETag" "\"$sha\"" "$(header ETag)"
 }
 
-# audio_both NAME KEY=VALUE...: audio_case as a form upload, then as a raw body; the AC_* of
-# the form upload stay set. AC_URLS[NAME] AC_DURS[NAME] remember it for the variants.
+# audio_both NAME KEY=VALUE...: audio_case as a raw body, then as a form upload; the AC_* of
+# the form upload stay set. AC_URLS[NAME] AC_DURS[NAME] AC_WAVS[NAME] remember it for the
+# variants.
 audio_both() {
 	local name=$1
 	shift
@@ -132,13 +131,15 @@ audio_both() {
 	audio_case "$name, form" mode=multipart "$@"
 	AC_URLS[$name]=$AC_URL
 	AC_DURS[$name]=$AC_DUR
+	AC_WAVS[$name]=$AC_WAV
 }
 
-# audio_variant NAME BASE_NAME QUERY RATE CH: ?QUERY on the input BASE_NAME: a WAV of RATE Hz
-# and CH channels as long as the source, the same (cached) bytes and ETag when asked again.
-# Sets AV_WAV.
+# audio_variant NAME BASE_NAME QUERY RATE CH [rms]: ?QUERY on the input BASE_NAME: a WAV of
+# RATE Hz and CH channels as long as the source, the same (cached) bytes and ETag when asked
+# again; with "rms" (a mono source of speech, nothing above 8 kHz to lose), its RMS within 10 %
+# of the source's. Sets AV_WAV.
 audio_variant() {
-	local name="$1 ($3)" base=$2 query=$3 rate=$4 ch=$5 url etag slug base_etag
+	local name="$1 of $2 ($3)" base=$2 query=$3 rate=$4 ch=$5 url etag slug base_etag
 	url=${AC_URLS[$base]:-}
 	AV_WAV=''
 	if [ -z "$url" ]; then
@@ -160,6 +161,12 @@ audio_variant() {
 	assert_eq "$name: soxi rate channels" "$rate $ch" "$(soxi -r "$AV_WAV") $(soxi -c "$AV_WAV")"
 	assert_near "$name: duration within 0.05 s of the source's" "${AC_DURS[$base]}" \
 		"$(soxi -D "$AV_WAV")" 0.05
+	if [ "${6:-}" = rms ]; then
+		local want
+		want=$(rms "${AC_WAVS[$base]}")
+		assert_near "$name: RMS within 10 % of the source's ($want)" "$want" "$(rms "$AV_WAV")" \
+			"$(awk -v w="$want" 'BEGIN { print w / 10 }')"
+	fi
 	assert_match "$name: a strong ETag of its own" '^"[0-9a-f]{64}-[^"]+"$' "$etag"
 	assert_true "$name: ETag differs from the input's" "both $etag" test "$etag" != "$base_etag"
 	http GET "$url&$query"
@@ -216,6 +223,11 @@ audio_ranges() {
 	R_SIZE=$(size_of "$R_WAV")
 	n=$R_SIZE last=$((n - 1))
 	assert_eq "PCM virtual WAV: 44 + 32000 bytes" 32044 "$n"
+	assert_eq "PCM virtual WAV: header fields (od)" "$(wav_header_expected 1 2 16000 2 32000)" \
+		"$(wav_header_fields "$R_WAV")"
+	tail -c +45 "$R_WAV" >"$AUD/range-full.samples"
+	assert_true "PCM virtual WAV: then the PCM" "$(cmp "$A_S16_2" "$AUD/range-full.samples" 2>&1)" \
+		cmp -s "$A_S16_2" "$AUD/range-full.samples"
 
 	# Every single range around the header end.
 	for a in $(seq 38 46); do
@@ -254,6 +266,12 @@ audio_ranges() {
 	http GET "$R_URL"
 	R_WAV=$(aud_keep range-full-f32.wav)
 	R_SIZE=$(size_of "$R_WAV")
+	assert_eq "PCM f32 6 ch virtual WAV: header fields (od)" \
+		"$(wav_header_expected 3 6 22050 4 "$(size_of "$A_F32_6")")" "$(wav_header_fields "$R_WAV")"
+	tail -c +45 "$R_WAV" >"$AUD/range-full-f32.samples"
+	assert_true "PCM f32 6 ch virtual WAV: then the PCM" \
+		"$(cmp "$A_F32_6" "$AUD/range-full-f32.samples" 2>&1)" \
+		cmp -s "$A_F32_6" "$AUD/range-full-f32.samples"
 	for a in 40 43 44 45; do
 		for b in $a $((a + 1)) $((a + 30)); do
 			pcm_range "PCM f32 6 ch WAV" "bytes=$a-$b" "$a" "$b"
@@ -263,11 +281,13 @@ audio_ranges() {
 
 audio_variants() {
 	local mono_peak
-	audio_variant "16 kHz mono" "speech WAV" "sampling_rate=16000&num_channels=1" 16000 1
+	audio_variant "16 kHz mono" "speech WAV" "sampling_rate=16000&num_channels=1" 16000 1 rms
 	audio_variant "16 kHz mono" "stereo 44.1 kHz WAV" "sampling_rate=16000&num_channels=1" 16000 1
 	audio_variant "16 kHz mono" "6 ch 48 kHz WAV" "sampling_rate=16000&num_channels=1" 16000 1
-	audio_variant "16 kHz mono" "Ogg Vorbis" "sampling_rate=16000&num_channels=1" 16000 1
-	audio_variant "16 kHz mono" "MP3" "sampling_rate=16000&num_channels=1" 16000 1
+	audio_variant "16 kHz mono" "Ogg Vorbis" "sampling_rate=16000&num_channels=1" 16000 1 rms
+	audio_variant "16 kHz mono" "MP3" "sampling_rate=16000&num_channels=1" 16000 1 rms
+	audio_variant "16 kHz mono" "Ogg Opus" "sampling_rate=16000&num_channels=1" 16000 1 rms
+	audio_variant "16 kHz mono" "FLAC" "sampling_rate=16000&num_channels=1" 16000 1 rms
 	audio_variant "16 kHz mono" "pcm_f32le 6 ch" "num_channels=1&sampling_rate=16000" 16000 1
 	audio_variant "rate only" "stereo 44.1 kHz WAV" "sampling_rate=22050" 22050 2
 	audio_variant "upmix" "speech WAV" "num_channels=2" 22050 2
@@ -370,7 +390,7 @@ test_audio() {
 	fi
 	AUD=$OUT/audio
 	mkdir -p "$AUD"
-	declare -gA AC_URLS=() AC_DURS=()
+	declare -gA AC_URLS=() AC_DURS=() AC_WAVS=()
 	new_session aud >/dev/null
 
 	# WAV: served as stored.

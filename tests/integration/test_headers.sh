@@ -93,7 +93,10 @@ test_headers() {
 	check_disposition "image PNG" image "$M_PNG" image/png inline
 	check_disposition "file kind" file "$M_BIN" application/octet-stream attachment
 	check_disposition "HTML as file" file "$M_HTML" text/html attachment '^text/html'
-	check_disposition "SVG as image" image "$M_SVG" image/svg+xml attachment '^image/svg\+xml'
+	check_disposition "SVG as file" file "$M_SVG" image/svg+xml attachment '^image/svg\+xml'
+	# An image must be a whole PNG or JPEG: an SVG (active content) is refused as one.
+	expect_post_error hdr "SVG as image" 415 unsupported_media_type "/inputs?kind=image" \
+		-H 'Content-Type: image/svg+xml' --data-binary "@$M_SVG"
 	check_disposition "JavaScript as file" file "$M_JS" application/javascript attachment \
 		'^(application|text)/(x-)?javascript'
 	if upload_raw hdr "kind=file&filename=page.html" "$M_HTML" "text/html; charset=utf-8"; then

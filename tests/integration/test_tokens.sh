@@ -51,7 +51,7 @@ test_tokens() {
 	http GET "/inputs/$a/content" -H "Authorization: Bearer $tok_a"
 	assert_status "Bearer token: 200" 200
 	assert_body_file "Bearer token: the bytes" "$M_WAV"
-	http GET "/inputs/$b/content?token=$tok_b"
+	http GET "/inputs/$b/content?token=$tok_b&format=original"
 	assert_body_file "token of B on B: the bytes" "$M_OGG"
 
 	# POST /inputs/ID/tokens: owner only.

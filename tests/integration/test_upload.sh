@@ -2,8 +2,10 @@
 
 # check_upload NAME FILE KIND TYPE FILENAME: the 201 response of the last upload, then the bytes
 # read back through its content_url compared with FILE.
+# check_upload NAME FILE KIND TYPE FILENAME [READ_QUERY]: READ_QUERY (e.g. "&format=original")
+# is added to the content read, for inputs whose default representation is not the upload.
 check_upload() {
-	local name=$1 file=$2 kind=$3 type=$4 filename=$5 t id token created exp
+	local name=$1 file=$2 kind=$3 type=$4 filename=$5 query=${6:-} t id token created exp
 	t=$(now)
 	id=$(json .id)
 	token=$(json .token)
@@ -28,7 +30,7 @@ check_upload() {
 	assert_eq "$name: index row" "$(size_of "$file") $(sha256_of "$file")" \
 		"$(db "SELECT size || ' ' || sha256 FROM inputs WHERE id = '$id' AND deleted_at IS NULL")"
 
-	http GET "/inputs/$id/content?token=$token"
+	http GET "/inputs/$id/content?token=$token$query"
 	assert_status "$name: GET content 200" 200
 	assert_body_file "$name: GET content is the same bytes" "$file"
 	assert_eq "$name: GET content sha256" "$(sha256_of "$file")" "$(sha256_of "$BODY")"
@@ -63,7 +65,7 @@ test_upload() {
 
 	# A sox-made Ogg Vorbis file as a raw body, metadata in the query string.
 	if upload_raw up "kind=audio&format=ogg&filename=speech.ogg" "$M_OGG" audio/ogg; then
-		check_upload "raw Ogg" "$M_OGG" audio audio/ogg speech.ogg
+		check_upload "raw Ogg" "$M_OGG" audio audio/ogg speech.ogg "&format=original"
 		id_ogg=$ID
 	fi
 
