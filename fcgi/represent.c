@@ -117,6 +117,17 @@ static int open_derived(struct req *r, const struct recipe *rc, const char *vari
 	return -1;
 }
 
+/* 1 when the store holds derived representation variant of in. */
+static int has_derived(struct req *r, const struct store_input *in, const char *variant)
+{
+	int fd;
+
+	if (store_derived_open(r->app->store, in->id, variant, &fd) != STORE_OK)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 /* A query parameter that must be a whole number in [min, max]; 0 absent, 1 set, -1 invalid. */
 static int query_count(struct req *r, const char *key, long min, long max, long *out)
 {
@@ -177,7 +188,10 @@ static int represent_audio(struct req *r, json_t *audio, struct recipe *rc, stru
 		set_etag(out, rc->in, "wav");
 		return 0;
 	} else if (strcmp(source, "wav") == 0 &&
-	           (strcmp(sample, "pcm_s16le") == 0 || strcmp(sample, "pcm_f32le") == 0)) {
+	           (strcmp(sample, "pcm_s16le") == 0 || strcmp(sample, "pcm_f32le") == 0) &&
+	           !has_derived(r, rc->in, "wav")) {
+		/* A WAV browsers play as it is. (The upload decoded the ones they would not: an
+		   extensible format, or a placeholder data size as streaming writers leave.) */
 		if (open_stored(r, rc->in, &out->fd) != 0)
 			return -1;
 		out->body = (struct repr){NULL, 0, out->fd, rc->in->size};

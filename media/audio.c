@@ -15,6 +15,8 @@
 #define AUDIO_BLOCK      4096            /* frames decoded, mixed or resampled at a time */
 #define AUDIO_OUTBUF     65536           /* bytes of WAV data buffered before a pwrite */
 #define AUDIO_IO_CHUNK   (1u << 30)      /* largest single pread/pwrite */
+/* libsoxr 0.1.3 spins without output from a ratio of about 530000 (1 Hz to 530 kHz): cap it. */
+#define AUDIO_RATIO_MAX  65536
 
 /* The source: a descriptor read with pread at our own offset, so its file offset is untouched. */
 struct audio_vio {
@@ -219,7 +221,8 @@ audio_sample_format(SNDFILE *sf, int format, char *out, size_t outsz)
  * Browsers play a RIFF/WAVE file of 16-bit PCM or 32-bit float as it is, provided its data
  * chunk says how long it really is: streamed WAVs (espeak-ng --stdout, sox to a pipe) carry a
  * placeholder size such as 0x7ffff000, which libsndfile clamps to the file but a browser takes
- * for the duration. Those, RIFX (big-endian) and WAVE_FORMAT_EXTENSIBLE are decoded instead.
+ * for the duration. Those and RIFX (big-endian) are decoded instead. WAVE_FORMAT_EXTENSIBLE,
+ * which writers use for more than two channels, plays as it is in Chromium and Firefox.
  */
 static int
 audio_is_wav_pcm(SNDFILE *sf, const SF_INFO *si, uint64_t frames)
@@ -229,7 +232,8 @@ audio_is_wav_pcm(SNDFILE *sf, const SF_INFO *si, uint64_t frames)
 	uint64_t bytes;
 	int sub = si->format & SF_FORMAT_SUBMASK;
 
-	if ((si->format & SF_FORMAT_TYPEMASK) != SF_FORMAT_WAV)
+	if ((si->format & SF_FORMAT_TYPEMASK) != SF_FORMAT_WAV &&
+	    (si->format & SF_FORMAT_TYPEMASK) != SF_FORMAT_WAVEX)
 		return 0;
 	if (sub != SF_FORMAT_PCM_16 && sub != SF_FORMAT_FLOAT)
 		return 0;
@@ -628,6 +632,13 @@ audio_to_wav(const struct audio_source *src, uint32_t sample_rate, uint16_t chan
 	if (wav_header(hdr, &wf, 0) != 0) {
 		audio_seterr(err, errsz, "output format out of range (rate %u Hz, %u channels)",
 		             (unsigned)wf.sample_rate, (unsigned)wf.channels);
+		rc = AUDIO_UNSUPPORTED;
+		goto out;
+	}
+	if ((uint64_t)wf.sample_rate > (uint64_t)d.si.samplerate * AUDIO_RATIO_MAX ||
+	    (uint64_t)d.si.samplerate > (uint64_t)wf.sample_rate * AUDIO_RATIO_MAX) {
+		audio_seterr(err, errsz, "resampling %d Hz to %u Hz: the ratio exceeds %d",
+		             d.si.samplerate, (unsigned)wf.sample_rate, AUDIO_RATIO_MAX);
 		rc = AUDIO_UNSUPPORTED;
 		goto out;
 	}

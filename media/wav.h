@@ -27,7 +27,7 @@ struct wav_format {
  */
 int wav_sample_parse(const char *name, enum wav_sample *out);
 
-/* wav_sample_name: "pcm_s16le" or "pcm_f32le". */
+/* wav_sample_name: "pcm_s16le" or "pcm_f32le" (NULL for a value outside the enum). */
 const char *wav_sample_name(enum wav_sample s);
 
 /* wav_block_align: bytes per frame, channels * bytes per sample (2 or 4). */

@@ -408,6 +408,20 @@ test_audio() {
 	audio_both "twin stereo" file="$A_TWIN" type=audio/wav rate=16000 ch=2 frames=16000 dur=1 \
 		src='^wav$' sfmt='^pcm_s16le$' samples=same
 
+	# A WAV written to a pipe keeps the placeholder data size its writer could not seek back to
+	# fix; browsers would take it at its word, so the upload decodes it and reads get the
+	# decoded WAV, whose header states the true size.
+	espeak-ng --stdout "a streamed wave file" >"$AUD/streamed.wav"
+	if upload aud audio "$AUD/streamed.wav" audio/wav; then
+		http GET "$CONTENT_URL"
+		assert_status "streamed WAV: 200" 200
+		assert_match "streamed WAV: a decoded representation" '-wav"$' "$(header ETag)"
+		assert_eq "streamed WAV: data size in the header" "$(($(size_of "$BODY") - 44))" \
+			"$(le_u "$BODY" 40 4)"
+		assert_eq "streamed WAV: same samples" "$(tail -c +45 "$AUD/streamed.wav" | sha256sum)" \
+			"$(tail -c +45 "$BODY" | sha256sum)"
+	fi
+
 	# Lossless compressed: decoded to 16-bit WAV with the very same samples.
 	audio_both "FLAC" file="$A_FLAC" type=audio/flac rate=22050 ch=1 frames="$frames" \
 		dur="$(soxi -D "$A_WAV")" src='^flac$' sfmt='16' samples=lossless
