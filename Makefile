@@ -3,6 +3,9 @@
 #   make run      serve on 127.0.0.1:$(PORT) behind lighttpd + spawn-fcgi (data in $(DATA_DIR))
 #   make check    unit tests (criterion) and integration tests (real lighttpd + spawn-fcgi, curl)
 #   make deps     install the Debian packages the build, run and tests need (apt-get)
+#   make check SANITIZE=1   everything built with ASan + UBSan (in build/asan) and tested
+#   make check VALGRIND=1   the integration and browser tests with the app under valgrind
+#   make fuzz     run each libFuzzer harness for FUZZ_SECONDS (default 60)
 
 CC      ?= cc
 PKGS    := fcgi sqlite3 libcrypto jansson sndfile soxr libpng libjpeg
@@ -15,6 +18,28 @@ CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 PORT     ?= 8080
 DATA_DIR ?= ./var
 B        := build
+
+ifeq ($(SANITIZE),1)
+B        := build/asan
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS   += $(SAN)
+LDFLAGS  += $(SAN)
+# Reports fail the run: unit tests by their exit status, the app's in the server logs, which
+# the test runners scan (tests/integration/run.sh). criterion's own leaks are suppressed.
+export ASAN_OPTIONS  := detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
+export LSAN_OPTIONS  := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+endif
+
+# The app the integration and browser tests start; under valgrind with VALGRIND=1.
+ifeq ($(VALGRIND),1)
+TEST_BIN := $(CURDIR)/tests/valgrind.sh
+export MG_VALGRIND_BIN := $(CURDIR)/$(B)/mediagate
+export MG_VALGRIND_LOGS := $(CURDIR)/tests/out/valgrind
+else
+TEST_BIN := $(CURDIR)/$(B)/mediagate
+endif
+FUZZ_SECONDS ?= 60
 
 # Everything but the entry point goes into one static library that the app and the tests link.
 LIB_SRCS  := $(wildcard fcgi/*.c store/*.c tokens/*.c media/*.c)
@@ -31,7 +56,7 @@ DEB_PKGS := build-essential pkg-config libfcgi-dev libsqlite3-dev libssl-dev lib
             libcriterion-dev lighttpd spawn-fcgi curl jq sox libsox-fmt-all espeak-ng ffmpeg \
             pngcheck chromium
 
-.PHONY: all deps print-deps run check check-unit check-integration check-browser clean
+.PHONY: all deps print-deps run check check-unit check-integration check-browser fuzz clean
 
 all: $(B)/mediagate
 
@@ -52,11 +77,11 @@ $(B)/libmediagate.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(B)/mediagate: $(B)/fcgi/main.o $(B)/libmediagate.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libmediagate.a $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libmediagate.a $(PKG_LIBS) $(CRIT_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libmediagate.a $(PKG_LIBS) $(CRIT_LIBS)
 
 # Installs only what is missing, so a machine that has everything runs no apt at all.
 deps:
@@ -84,11 +109,16 @@ check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 check-integration: $(B)/mediagate
-	tests/integration/run.sh
+	rm -rf tests/out/valgrind
+	BIN=$(TEST_BIN) tests/integration/run.sh
 
 # Headless Chromium (Debian's) driven by playwright-core from npm.
 check-browser: $(B)/mediagate
-	tests/browser/run.sh
+	BIN=$(TEST_BIN) tests/browser/run.sh
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), built with clang, ASan and UBSan.
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 clean:
 	rm -rf $(B)

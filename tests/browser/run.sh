@@ -45,4 +45,17 @@ if [ "$want" != "$have" ]; then
 		abort "npm ci failed in $HERE"
 fi
 
-exec node "$HERE/run.mjs"
+status=0
+node "$HERE/run.mjs" || status=$?
+# The app's memory checkers (make check SANITIZE=1 / VALGRIND=1): their reports fail the run.
+reports=$(grep -lE '^==[0-9]+==ERROR|runtime error:|^SUMMARY: [A-Za-z]+Sanitizer' \
+	"$ROOT/tests/out/browser/server.log" 2>/dev/null || true)
+if [ -n "${MG_VALGRIND_LOGS:-}" ]; then
+	reports="$reports$(find "$MG_VALGRIND_LOGS" -name 'vg.*.log' -size +0 2>/dev/null)"
+fi
+if [ -n "$reports" ]; then
+	echo "browser: the app's memory checker reported errors: $reports"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+exit "$status"

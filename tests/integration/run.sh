@@ -86,6 +86,18 @@ assert_true "the port is closed after the stop" "something still listens on $BAS
 left=$(app_pids "$DATA")
 assert_eq "no FastCGI process of the data folder is left" "" "$left"
 
+group "memory checkers"
+# make check SANITIZE=1: ASan and UBSan write their reports to the servers' logs (a report
+# in a request usually also fails that request). make check VALGRIND=1: valgrind writes to a
+# file per process, empty when it found nothing.
+reports=$(grep -lE '^==[0-9]+==ERROR|runtime error:|^SUMMARY: [A-Za-z]+Sanitizer' \
+	"$OUT"/server*.log 2>/dev/null)
+assert_eq "no sanitizer report in the server logs" "" "$reports"
+if [ -n "${MG_VALGRIND_LOGS:-}" ]; then
+	reports=$(find "$MG_VALGRIND_LOGS" -name 'vg.*.log' -size +0 2>/dev/null)
+	assert_eq "no valgrind report in $MG_VALGRIND_LOGS" "" "$reports"
+fi
+
 echo
 echo "integration: $(($(now) - started)) s"
 if [ "$FAILED" -gt 0 ]; then
