@@ -57,9 +57,11 @@ static int set(struct config *cfg, const char *name, const char *val, char *err,
 		return 0;
 	}
 	/* Sizes and counts: K, M, G are powers of 1024 for both. */
-	count = strcmp(name, "MEDIAGATE_MAX_UPLOAD") == 0   ? &cfg->max_upload
-	      : strcmp(name, "MEDIAGATE_MAX_PIXELS") == 0 ? &cfg->max_pixels
-	                                                   : NULL;
+	count = strcmp(name, "MEDIAGATE_MAX_UPLOAD") == 0         ? &cfg->max_upload
+	      : strcmp(name, "MEDIAGATE_MAX_PIXELS") == 0         ? &cfg->max_pixels
+	      : strcmp(name, "MEDIAGATE_SESSION_MAX_BYTES") == 0  ? &cfg->session_max_bytes
+	      : strcmp(name, "MEDIAGATE_SESSION_MAX_INPUTS") == 0 ? &cfg->session_max_inputs
+	                                                          : NULL;
 	if (count != NULL) {
 		if (parse_amount(val, UNIT_BYTES, count) != 0)
 			goto bad;
@@ -71,6 +73,8 @@ static int set(struct config *cfg, const char *name, const char *val, char *err,
 		dur = &cfg->token_ttl_max;
 	else if (strcmp(name, "MEDIAGATE_SESSION_TTL") == 0)
 		dur = &cfg->session_ttl;
+	else if (strcmp(name, "MEDIAGATE_GC_INTERVAL") == 0)
+		dur = &cfg->gc_interval;
 	else
 		return 1;
 	if (parse_amount(val, UNIT_SECONDS, &v) != 0)
@@ -85,6 +89,7 @@ bad:
 static const char *const names[] = {
 	"MEDIAGATE_DATA_DIR", "MEDIAGATE_KEYRING", "MEDIAGATE_MAX_UPLOAD", "MEDIAGATE_MAX_PIXELS",
 	"MEDIAGATE_TOKEN_TTL", "MEDIAGATE_TOKEN_TTL_MAX", "MEDIAGATE_SESSION_TTL",
+	"MEDIAGATE_SESSION_MAX_BYTES", "MEDIAGATE_SESSION_MAX_INPUTS", "MEDIAGATE_GC_INTERVAL",
 };
 
 static int load_file(struct config *cfg, const char *path, char *err, size_t errsz)
@@ -149,6 +154,9 @@ int config_load(struct config *cfg, char *err, size_t errsz)
 	cfg->token_ttl = 3600;
 	cfg->token_ttl_max = 86400;
 	cfg->session_ttl = 86400;
+	cfg->session_max_bytes = 10ULL << 30;
+	cfg->session_max_inputs = 1000;
+	cfg->gc_interval = 600;
 	if (file != NULL && *file != '\0' && load_file(cfg, file, err, errsz) != 0)
 		return -1;
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {

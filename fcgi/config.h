@@ -14,6 +14,9 @@ struct config {
 	int64_t  token_ttl;               /* MEDIAGATE_TOKEN_TTL, seconds, default 3600 */
 	int64_t  token_ttl_max;           /* MEDIAGATE_TOKEN_TTL_MAX, seconds, default 86400 */
 	int64_t  session_ttl;             /* MEDIAGATE_SESSION_TTL, seconds, default 86400 */
+	uint64_t session_max_bytes;       /* MEDIAGATE_SESSION_MAX_BYTES, live inputs, default 10 GiB */
+	uint64_t session_max_inputs;      /* MEDIAGATE_SESSION_MAX_INPUTS, live inputs, default 1000 */
+	int64_t  gc_interval;             /* MEDIAGATE_GC_INTERVAL, seconds between sweeps, 600 */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "media/sniff.h"
 
 #define READ_CHUNK (128 * 1024)   /* bytes per read of the request body */
+#define FRAMING    (128 * 1024)   /* multipart headers and fields, or annotated metadata */
 
 struct upload {
 	struct req          *r;
@@ -32,6 +33,7 @@ struct upload {
 	json_t              *media;       /* {"audio": {...}} or {"image": {...}} once probed */
 	struct store_derived *derived;    /* the decoded WAV made at upload, committed after it */
 	struct ab_parser     ab;          /* annotated binary framing */
+	uint64_t             quota_left;  /* file bytes the session's byte quota still allows */
 	/* The first failure; the response is sent once the body parse has stopped. */
 	int                  status;
 	const char          *code;
@@ -63,6 +65,9 @@ static int file_write(struct upload *u, const void *buf, size_t len)
 	if (store_upload_size(u->up) + len > max)
 		return fail(u, 413, "too_large", "the upload is over the maximum of %llu bytes",
 		            (unsigned long long)max);
+	if (store_upload_size(u->up) + len > u->quota_left)
+		return fail(u, 413, "quota_exceeded", "the session's inputs would be over its quota "
+		            "of %llu bytes", (unsigned long long)u->r->app->cfg.session_max_bytes);
 	if (u->head_len < SNIFF_BYTES) {
 		size_t n = len < SNIFF_BYTES - u->head_len ? len : SNIFF_BYTES - u->head_len;
 		memcpy(u->head + u->head_len, buf, n);
@@ -370,6 +375,50 @@ static void probe(struct upload *u)
 		fail(u, 500, "internal", "out of memory");
 }
 
+/*
+ * Quotas per session (issue 4), decided before reading a byte: at its count of inputs, 429
+ * (RFC 6585 section 4; no Retry-After: waiting frees nothing, deleting does); when the stored
+ * bytes plus the announced length would pass the byte quota, 413. Sets the room that
+ * file_write enforces while streaming. A request without a live session gets a new one, empty.
+ * Two uploads of one session may both pass here; store_upload_commit checks again inside its
+ * write transaction, so the quota holds exactly (quota_refused picks the status then).
+ */
+static int quota_start(struct upload *u, int framed, int known, unsigned long long length)
+{
+	const struct config *cfg = &u->r->app->cfg;
+	struct store_session s;
+	uint64_t bytes = 0, count = 0;
+
+	if (session_from_cookie(u->r, 0, &s) == 0 &&
+	    store_session_usage(u->r->app->store, s.id, &bytes, &count) != STORE_OK)
+		return fail(u, 500, "internal", "could not read the session's usage");
+	if (count >= cfg->session_max_inputs)
+		return fail(u, 429, "quota_exceeded", "the session holds %llu inputs, the most it "
+		            "may; delete some first", (unsigned long long)count);
+	u->quota_left = bytes < cfg->session_max_bytes ? cfg->session_max_bytes - bytes : 0;
+	/* Both are capped far below 2^63 (config.c): no overflow. */
+	if (known && length > u->quota_left + (framed ? FRAMING : 0))
+		return fail(u, 413, "quota_exceeded", "the session's inputs would be over its quota "
+		            "of %llu bytes (%llu left)", (unsigned long long)cfg->session_max_bytes,
+		            (unsigned long long)u->quota_left);
+	return 0;
+}
+
+/* The commit found the quota full (another upload of the session came first): which one. */
+static void quota_refused(struct upload *u, const char *session)
+{
+	const struct config *cfg = &u->r->app->cfg;
+	uint64_t bytes = 0, count = 0;
+
+	store_session_usage(u->r->app->store, session, &bytes, &count);
+	if (count >= cfg->session_max_inputs)
+		fail(u, 429, "quota_exceeded", "the session holds %llu inputs, the most it may; "
+		     "delete some first", (unsigned long long)count);
+	else
+		fail(u, 413, "quota_exceeded", "the session's inputs would be over its quota of %llu "
+		     "bytes", (unsigned long long)cfg->session_max_bytes);
+}
+
 /* Index the stored bytes for the session (made now when the request has none) and answer. */
 static void commit(struct upload *u)
 {
@@ -396,6 +445,8 @@ static void commit(struct upload *u)
 	strcpy(im.content_type, u->content_type);
 	strcpy(im.filename, u->meta.seen[META_FILENAME] ? u->meta.filename : u->part_filename);
 	im.created_at = r->now;
+	im.max_bytes = r->app->cfg.session_max_bytes;
+	im.max_inputs = r->app->cfg.session_max_inputs;
 	mj = meta_json(&u->meta);
 	if (u->media != NULL)
 		json_object_update(mj, u->media);
@@ -412,6 +463,10 @@ static void commit(struct upload *u)
 	}
 	if (se == STORE_GONE || se == STORE_NOT_FOUND) {
 		fail(u, 410, "session_ended", "the session ended during the upload");
+		return;
+	}
+	if (se == STORE_QUOTA) {
+		quota_refused(u, s.id);
 		return;
 	}
 	if (se != STORE_OK) {
@@ -486,12 +541,14 @@ void h_upload(struct req *r, const char *id)
 			goto out;
 		}
 		/* Framing allowance: multipart headers and fields, or annotated metadata. */
-		if (length > r->app->cfg.max_upload + (multipart || annotated ? 128 * 1024 : 0)) {
+		if (length > r->app->cfg.max_upload + (multipart || annotated ? FRAMING : 0)) {
 			fail(u, 413, "too_large", "the upload is over the maximum of %llu bytes",
 			     (unsigned long long)r->app->cfg.max_upload);
 			goto out;
 		}
 	}
+	if (quota_start(u, multipart || annotated, clen != NULL && *clen != '\0', length) != 0)
+		goto out;
 	if ((buf = malloc(READ_CHUNK)) == NULL) {
 		fail(u, 500, "internal", "out of memory");
 		goto out;

@@ -24,9 +24,12 @@ static void usage(FILE *f)
 	fputs("usage: mediagate              serve FastCGI on fd 0 (under spawn-fcgi or a web server)\n"
 	      "       mediagate init         create the data folder, the key file and the index\n"
 	      "       mediagate keyring rotate   add a new signing key (old keys keep verifying)\n"
+	      "       mediagate gc           remove expired sessions, deleted inputs' files, orphans\n"
+	      "                              and old tombstone rows now; print what went\n"
 	      "configuration: MEDIAGATE_DATA_DIR, MEDIAGATE_KEYRING, MEDIAGATE_MAX_UPLOAD,\n"
-	      "MEDIAGATE_TOKEN_TTL, MEDIAGATE_TOKEN_TTL_MAX, MEDIAGATE_SESSION_TTL, MEDIAGATE_CONFIG\n"
-	      "(see README.md)\n", f);
+	      "MEDIAGATE_TOKEN_TTL, MEDIAGATE_TOKEN_TTL_MAX, MEDIAGATE_SESSION_TTL,\n"
+	      "MEDIAGATE_MAX_PIXELS, MEDIAGATE_SESSION_MAX_BYTES, MEDIAGATE_SESSION_MAX_INPUTS,\n"
+	      "MEDIAGATE_GC_INTERVAL, MEDIAGATE_CONFIG (see README.md)\n", f);
 }
 
 /* Load the configuration, the keyring (created at first start) and open the store. */
@@ -59,6 +62,81 @@ static void app_close(struct app *app)
 {
 	store_close(app->store);
 	keyring_wipe(&app->keys);
+}
+
+/* What a garbage collection removed, as KEY=N words (the gc command's output and the log). */
+static int gc_summary(const struct store_gc_stats *g, char *buf, size_t n)
+{
+	snprintf(buf, n, "sessions_ended=%llu inputs_deleted=%llu files_removed=%llu "
+	         "orphans_removed=%llu tmp_removed=%llu input_rows=%llu session_rows=%llu",
+	         (unsigned long long)g->sessions_ended, (unsigned long long)g->inputs_deleted,
+	         (unsigned long long)g->files_removed, (unsigned long long)g->orphans_removed,
+	         (unsigned long long)g->tmp_removed, (unsigned long long)g->input_rows,
+	         (unsigned long long)g->session_rows);
+	return g->sessions_ended || g->inputs_deleted || g->files_removed || g->orphans_removed ||
+	       g->tmp_removed || g->input_rows || g->session_rows;
+}
+
+/*
+ * One garbage collection in the serving process, between requests (never during one): rows
+ * of deleted inputs and ended sessions stay while a token could name them, that is
+ * MEDIAGATE_TOKEN_TTL_MAX (no token lives longer). One log line when it removed something.
+ */
+static void sweep(struct app *app)
+{
+	struct store_gc_stats g;
+	char line[320];
+	enum store_err e;
+
+	e = store_gc(app->store, (int64_t)time(NULL), app->cfg.token_ttl_max, &g);
+	if (e != STORE_OK)
+		fprintf(stderr, "mediagate[%ld]: gc failed: %s\n", (long)getpid(),
+		        store_errmsg(app->store));
+	if (gc_summary(&g, line, sizeof line))
+		fprintf(stderr, "mediagate[%ld]: gc: %s\n", (long)getpid(), line);
+}
+
+/* Seconds on CLOCK_MONOTONIC: the sweep interval does not jump with the wall clock. */
+static int64_t mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* mediagate gc: one collection now, beside (or without) the running app; prints its counts. */
+static int gc_command(void)
+{
+	struct config cfg;
+	struct store *st = NULL;
+	struct store_gc_stats g;
+	struct stat sb;
+	char err[512], line[320];
+	enum store_err e;
+
+	if (config_load(&cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "mediagate: configuration: %s\n", err);
+		return 1;
+	}
+	/* Collect an existing folder; do not make an empty one (store_open would). */
+	if (stat(cfg.data_dir, &sb) != 0) {
+		fprintf(stderr, "mediagate: %s: %s\n", cfg.data_dir, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "mediagate: %s: not a folder\n", cfg.data_dir);
+		return 1;
+	}
+	if (store_open(cfg.data_dir, &st) != STORE_OK)
+		return 1;
+	e = store_gc(st, (int64_t)time(NULL), cfg.token_ttl_max, &g);
+	gc_summary(&g, line, sizeof line);
+	printf("mediagate gc: %s\n", line);
+	if (e != STORE_OK)
+		fprintf(stderr, "mediagate gc: %s\n", store_errmsg(st));
+	store_close(st);
+	return e == STORE_OK ? 0 : 1;
 }
 
 /* Fill the request from the FastCGI params: method, path and query (RFC 3875 section 4.1). */
@@ -112,6 +190,7 @@ static int serve(void)
 	FCGX_Request fx;
 	struct sigaction sa;
 	unsigned long serial = 0;
+	int64_t last_gc;
 
 	if (FCGX_IsCGI()) {
 		fprintf(stderr, "mediagate: fd 0 is not a FastCGI socket; start me with spawn-fcgi or "
@@ -132,6 +211,8 @@ static int serve(void)
 		return 1;
 	}
 	fprintf(stderr, "mediagate[%ld]: serving, data in %s\n", (long)getpid(), app.cfg.data_dir);
+	sweep(&app);
+	last_gc = mono_seconds();
 	while (!stopping && FCGX_Accept_r(&fx) >= 0) {
 		struct req r;
 
@@ -143,6 +224,15 @@ static int serve(void)
 			resp_error(&r, 500, "internal", "the handler sent no response");
 		access_log(&r, ++serial);
 		FCGX_Finish_r(&fx);
+		/*
+		 * After the response is complete, so no request waits on it. An idle process
+		 * sweeps at its next request; with several processes each sweeps (store_gc is
+		 * safe to run concurrently).
+		 */
+		if (!stopping && mono_seconds() - last_gc >= app.cfg.gc_interval) {
+			sweep(&app);
+			last_gc = mono_seconds();
+		}
 	}
 	fprintf(stderr, "mediagate[%ld]: stopping after %lu requests\n", (long)getpid(), serial);
 	app_close(&app);
@@ -178,6 +268,8 @@ int main(int argc, char **argv)
 		app_close(&app);
 		return ke == KEYRING_OK ? 0 : 1;
 	}
+	if (strcmp(argv[1], "gc") == 0 && argc == 2)
+		return gc_command();
 	usage(strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? stdout : stderr);
 	return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? 0 : 2;
 }

@@ -55,6 +55,7 @@ const char *resp_reason(int status)
 	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
 	case 416: return "Range Not Satisfiable";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	case 507: return "Insufficient Storage";

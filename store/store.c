@@ -33,6 +33,10 @@
 #define DERIVED_OBJ_MAX  (3 + DERIVED_NAME_MAX)                     /* "XY/" ID.VARIANT NUL */
 /* ID "." VARIANT "." RAND ".dpart" NUL */
 #define DPART_NAME_MAX  (STORE_ID_CHARS + 1 + VARIANT_MAX + 1 + DPART_RAND + sizeof(DPART_SUFFIX))
+#define GC_BATCH        64                      /* expired sessions ended per query */
+#define GC_ROWS_BATCH   1000                    /* rows deleted per write transaction */
+#define STR_(x)         #x
+#define STR(x)          STR_(x)                 /* a macro's value as a string literal */
 
 /*
  * Version 1 of the schema. Timestamps are Unix seconds; NULL ended_at/deleted_at means alive.
@@ -73,6 +77,10 @@ enum stmt_id {
 	S_INPUT_STATE,
 	S_INPUT_TOMBSTONE,
 	S_INPUT_LIST,
+	S_SESSION_USAGE,
+	S_GC_EXPIRED,
+	S_GC_INPUT_ROWS,
+	S_GC_SESSION_ROWS,
 	S__COUNT
 };
 
@@ -98,6 +106,23 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_INPUT_LIST]       = "SELECT " INPUT_COLS " FROM inputs"
 	                       " WHERE session_id = ?1 AND deleted_at IS NULL"
 	                       " ORDER BY created_at, rowid",
+	/* Uses the index inputs_session; sum() of no rows is NULL. */
+	[S_SESSION_USAGE]    = "SELECT coalesce(sum(size), 0), count(*) FROM inputs"
+	                       " WHERE session_id = ?1 AND deleted_at IS NULL",
+	[S_GC_EXPIRED]       = "SELECT id FROM sessions WHERE ended_at IS NULL AND expires_at <= ?1"
+	                       " LIMIT " STR(GC_BATCH),
+	/*
+	 * In batches, each its own write transaction, so that other processes' commits wait at
+	 * most one batch. No index on deleted_at: a scan of inputs per sweep (schema version 1).
+	 */
+	[S_GC_INPUT_ROWS]    = "DELETE FROM inputs WHERE rowid IN (SELECT rowid FROM inputs"
+	                       " WHERE deleted_at IS NOT NULL AND deleted_at <= ?1"
+	                       " LIMIT " STR(GC_ROWS_BATCH) ")",
+	/* An ended session keeps its row while an input row still names it (foreign key). */
+	[S_GC_SESSION_ROWS]  = "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions AS s"
+	                       " WHERE ended_at IS NOT NULL AND ended_at <= ?1 AND expires_at <= ?2"
+	                       " AND NOT EXISTS (SELECT 1 FROM inputs WHERE session_id = s.id)"
+	                       " LIMIT " STR(GC_ROWS_BATCH) ")",
 };
 
 /*
@@ -460,8 +485,10 @@ static enum store_err prepare_all(struct store *st)
  * the object link, if link() was reached, belongs to no input and goes too.
  * With id NULL, a leftover tmp/ID.VARIANT.RAND.dpart: its commit is one rename, so a crash
  * left either the file here and nothing in objects/, or no tmp name at all; it just goes.
+ * Counts the tmp file in stats->tmp_removed, the object in stats->orphans_removed.
  */
-static enum store_err recover_one(struct store *st, const char *name, const char *id)
+static enum store_err recover_one(struct store *st, const char *name, const char *id,
+                                  struct store_gc_stats *stats)
 {
 	char obj[OBJ_NAME_MAX];
 	struct stat a, b;
@@ -495,14 +522,18 @@ static enum store_err recover_one(struct store *st, const char *name, const char
 	}
 	if (r == SQLITE_DONE) {
 		obj_name(id, obj);
-		if (unlinkat(st->objfd, obj, 0) < 0 && errno != ENOENT) {
+		if (unlinkat(st->objfd, obj, 0) == 0)
+			stats->orphans_removed++;
+		else if (errno != ENOENT) {
 			/* Keep the tmp file so that the next store_open tries again. */
 			fprintf(stderr, "store: recover: objects/%s: %s\n", obj, strerror(errno));
 			goto out;
 		}
 	}
 unlink_tmp:
-	if (unlinkat(st->tmpfd, name, 0) < 0 && errno != ENOENT)
+	if (unlinkat(st->tmpfd, name, 0) == 0)
+		stats->tmp_removed++;
+	else if (errno != ENOENT)
 		fprintf(stderr, "store: recover: tmp/%s: %s\n", name, strerror(errno));
 out:
 	close(fd);              /* releases the lock */
@@ -538,9 +569,9 @@ static int dpart_name_valid(const char *name)
 
 /*
  * Removes what crashed uploads and derived makers left in tmp/; names that are neither ID.part
- * nor ID.VARIANT.RAND.dpart are left alone.
+ * nor ID.VARIANT.RAND.dpart are left alone. Adds what it removed to stats.
  */
-static enum store_err recover(struct store *st)
+static enum store_err recover(struct store *st, struct store_gc_stats *stats)
 {
 	enum store_err rc = STORE_OK;
 	struct dirent *de;
@@ -561,7 +592,7 @@ static enum store_err recover(struct store *st)
 		char id[STORE_ID_CHARS + 1];
 
 		if (dpart_name_valid(de->d_name)) {
-			rc = recover_one(st, de->d_name, NULL);
+			rc = recover_one(st, de->d_name, NULL, stats);
 			continue;
 		}
 		if (strlen(de->d_name) != PART_NAME_MAX - 1 ||
@@ -571,7 +602,7 @@ static enum store_err recover(struct store *st)
 		id[STORE_ID_CHARS] = '\0';
 		if (!store_id_valid(id))
 			continue;
-		rc = recover_one(st, de->d_name, id);
+		rc = recover_one(st, de->d_name, id, stats);
 	}
 	if (rc == STORE_OK && errno != 0)
 		rc = fail_sys(st, "readdir tmp", errno);
@@ -581,6 +612,7 @@ static enum store_err recover(struct store *st)
 
 enum store_err store_open(const char *dir, struct store **out)
 {
+	struct store_gc_stats stats;
 	struct store *st;
 	enum store_err rc;
 	int made = 0;
@@ -588,6 +620,7 @@ enum store_err store_open(const char *dir, struct store **out)
 	if (out == NULL)
 		return STORE_INVALID;
 	*out = NULL;
+	memset(&stats, 0, sizeof(stats));
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
 		fprintf(stderr, "store_open: %s\n", strerror(ENOMEM));
@@ -624,7 +657,7 @@ enum store_err store_open(const char *dir, struct store **out)
 		goto err;
 	}
 	if ((rc = open_db(st, dir)) != STORE_OK || (rc = prepare_all(st)) != STORE_OK ||
-	    (rc = recover(st)) != STORE_OK)
+	    (rc = recover(st, &stats)) != STORE_OK)
 		goto err;
 	st->err[0] = '\0';
 	st->err_errno = 0;
@@ -743,12 +776,14 @@ out:
  * Unlinks objects/XY/ID.* (the derived representations of input id) by scanning its one XY
  * folder: every name there is ours, and "ID." begins only those of this input (ids all have
  * STORE_ID_CHARS characters, so no other input's names share that prefix). A derived file
- * committed during the scan is handled by store_derived_commit's re-check.
+ * committed during the scan is handled by store_derived_commit's re-check. Returns how many
+ * files it unlinked.
  */
-static void unlink_derived(struct store *st, const char *id)
+static uint64_t unlink_derived(struct store *st, const char *id)
 {
 	char xy[3] = { id[0], id[1], '\0' };
 	struct dirent *de;
+	uint64_t n = 0;
 	DIR *d;
 	int fd;
 
@@ -756,35 +791,40 @@ static void unlink_derived(struct store *st, const char *id)
 	if (fd < 0) {
 		if (errno != ENOENT)
 			fprintf(stderr, "store: objects/%s: %s\n", xy, strerror(errno));
-		return;
+		return 0;
 	}
 	d = fdopendir(fd);
 	if (d == NULL) {
 		fprintf(stderr, "store: objects/%s: %s\n", xy, strerror(errno));
 		close(fd);
-		return;
+		return 0;
 	}
 	/* Unlinking entries already returned does not make readdir skip the others. */
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, id, STORE_ID_CHARS) != 0 || de->d_name[STORE_ID_CHARS] != '.')
 			continue;
-		if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+		if (unlinkat(fd, de->d_name, 0) == 0)
+			n++;
+		else if (errno != ENOENT)
 			fprintf(stderr, "store: objects/%s/%s: %s\n", xy, de->d_name, strerror(errno));
 	}
 	if (errno != 0)
 		fprintf(stderr, "store: readdir objects/%s: %s\n", xy, strerror(errno));
 	closedir(d);
+	return n;
 }
 
 /*
  * Unlinks the files of the session's deleted inputs, the ones just tombstoned and any that an
  * earlier crash between COMMIT and unlink left. A crash during this loop leaves orphan object
  * files with a tombstone row; they hold no live data and the garbage collector removes them.
+ * Returns how many files it unlinked.
  */
-static void unlink_deleted(struct store *st, const char *session)
+static uint64_t unlink_deleted(struct store *st, const char *session)
 {
 	char obj[OBJ_NAME_MAX];
 	sqlite3_stmt *s = stmt(st, S_SESSION_DELETED);
+	uint64_t n = 0;
 	int r;
 
 	if (sqlite3_bind_text(s, 1, session, -1, SQLITE_STATIC) != SQLITE_OK)
@@ -794,26 +834,31 @@ static void unlink_deleted(struct store *st, const char *session)
 		if (!store_id_valid(id))
 			continue;
 		obj_name(id, obj);
-		if (unlinkat(st->objfd, obj, 0) < 0 && errno != ENOENT)
+		if (unlinkat(st->objfd, obj, 0) == 0)
+			n++;
+		else if (errno != ENOENT)
 			fprintf(stderr, "store: objects/%s: %s\n", obj, strerror(errno));
-		unlink_derived(st, id);
+		n += unlink_derived(st, id);
 	}
 	if (r != SQLITE_DONE)
 		fprintf(stderr, "store: deleted inputs of %s: %s\n", session, sqlite3_errmsg(st->db));
 out:
 	sqlite3_reset(s);
+	return n;
 }
 
-enum store_err store_session_end(struct store *st, const char *id, int64_t now)
+/*
+ * Ends session id (a valid id) at now and unlinks its inputs' files; adds to stats (not NULL)
+ * the session when this call ended it, the inputs it tombstoned and the files it unlinked.
+ */
+static enum store_err session_end(struct store *st, const char *id, int64_t now,
+                                  struct store_gc_stats *stats)
 {
 	enum store_err rc;
 	sqlite3_stmt *s;
+	uint64_t tombstoned = 0, ended = 0;
 	int r;
 
-	if (st == NULL)
-		return STORE_INVALID;
-	if (!store_id_valid(id))
-		return STORE_NOT_FOUND;
 	if ((rc = tx_begin(st)) != STORE_OK)
 		return rc;
 
@@ -832,16 +877,82 @@ enum store_err store_session_end(struct store *st, const char *id, int64_t now)
 
 	/* Both in one transaction: no input of an ended session can stay live. */
 	if ((rc = exec_id_time(st, S_SESSION_TOMBSTONE, id, now, "delete session inputs")) !=
-	        STORE_OK ||
-	    (rc = exec_id_time(st, S_SESSION_END, id, now, "end session")) != STORE_OK)
+	        STORE_OK)
 		goto out;
+	tombstoned = (uint64_t)sqlite3_changes(st->db);
+	if ((rc = exec_id_time(st, S_SESSION_END, id, now, "end session")) != STORE_OK)
+		goto out;
+	ended = (uint64_t)sqlite3_changes(st->db);
 	rc = tx_commit(st);
 out:
 	if (rc != STORE_OK) {
 		tx_rollback(st);
 		return rc;
 	}
-	unlink_deleted(st, id);
+	stats->sessions_ended += ended;
+	stats->inputs_deleted += tombstoned;
+	stats->files_removed += unlink_deleted(st, id);
+	return STORE_OK;
+}
+
+enum store_err store_session_end(struct store *st, const char *id, int64_t now)
+{
+	struct store_gc_stats stats;
+
+	if (st == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	memset(&stats, 0, sizeof(stats));
+	return session_end(st, id, now, &stats);
+}
+
+/* Live inputs' bytes and count of session id (valid), read in the caller's transaction if any. */
+static enum store_err session_usage(struct store *st, const char *id, uint64_t *bytes,
+                                   uint64_t *count)
+{
+	sqlite3_stmt *s = stmt(st, S_SESSION_USAGE);
+	enum store_err rc = STORE_OK;
+	sqlite3_int64 b, c;
+
+	*bytes = *count = 0;
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		rc = fail_db(st, "session usage");   /* sum() reports an integer overflow here too */
+		goto out;
+	}
+	b = sqlite3_column_int64(s, 0);
+	c = sqlite3_column_int64(s, 1);
+	if (b < 0 || c < 0) {
+		set_err(st, 0, "session usage: negative sizes in the index");
+		rc = STORE_DB;
+		goto out;
+	}
+	*bytes = (uint64_t)b;
+	*count = (uint64_t)c;
+out:
+	sqlite3_reset(s);
+	return rc;
+}
+
+enum store_err store_session_usage(struct store *st, const char *id, uint64_t *bytes,
+                                   uint64_t *count)
+{
+	uint64_t b, c;
+	enum store_err rc;
+
+	if (bytes != NULL)
+		*bytes = 0;
+	if (count != NULL)
+		*count = 0;
+	if (st == NULL || bytes == NULL || count == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	if ((rc = session_usage(st, id, &b, &c)) != STORE_OK)
+		return rc;
+	*bytes = b;
+	*count = c;
 	return STORE_OK;
 }
 
@@ -1020,6 +1131,35 @@ static enum store_err session_alive(struct store *st, const char *id, int64_t no
 	return rc;
 }
 
+/*
+ * Checks, under the write lock, that the session stays within meta's quota with one more input
+ * of size bytes. Under the lock, the usage read counts every input committed before ours, so
+ * concurrent uploads cannot both pass on the same room.
+ */
+static enum store_err quota_check(struct store *st, const struct store_input_meta *meta,
+                                  uint64_t size)
+{
+	uint64_t bytes, count;
+	enum store_err rc;
+
+	if (meta->max_bytes == 0 && meta->max_inputs == 0)
+		return STORE_OK;
+	if ((rc = session_usage(st, meta->session, &bytes, &count)) != STORE_OK)
+		return rc;
+	if (meta->max_inputs != 0 && count >= meta->max_inputs) {
+		set_err(st, 0, "session %s holds %llu inputs, the most it may", meta->session,
+		        (unsigned long long)count);
+		return STORE_QUOTA;
+	}
+	if (meta->max_bytes != 0 && (bytes > meta->max_bytes || size > meta->max_bytes - bytes)) {
+		set_err(st, 0, "session %s holds %llu bytes; %llu more is over its %llu",
+		        meta->session, (unsigned long long)bytes, (unsigned long long)size,
+		        (unsigned long long)meta->max_bytes);
+		return STORE_QUOTA;
+	}
+	return STORE_OK;
+}
+
 enum store_err store_upload_commit(struct store_upload *up, const struct store_input_meta *meta,
                                    struct store_input *out)
 {
@@ -1075,6 +1215,8 @@ enum store_err store_upload_commit(struct store_upload *up, const struct store_i
 		goto out;
 	in_tx = 1;
 	if ((rc = session_alive(st, meta->session, meta->created_at)) != STORE_OK)
+		goto out;
+	if ((rc = quota_check(st, meta, up->size)) != STORE_OK)
 		goto out;
 	s = stmt(st, S_INPUT_INSERT);
 	if (sqlite3_bind_text(s, 1, up->id, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -1533,4 +1675,213 @@ void store_derived_abort(struct store_derived *d)
 {
 	if (d != NULL)
 		derived_free(d, 0);
+}
+
+/* Garbage collection ------------------------------------------------------------------------ */
+
+/*
+ * Step 1: ends the sessions that expired at now, GC_BATCH per query. Each one ended drops out
+ * of the query, so the loop ends; a concurrent collector ending the same one is harmless.
+ */
+static enum store_err gc_expired(struct store *st, int64_t now, struct store_gc_stats *stats)
+{
+	char ids[GC_BATCH][STORE_ID_CHARS + 1];
+	enum store_err rc = STORE_OK;
+	sqlite3_stmt *s;
+	int got, n, i, r;
+
+	do {
+		s = stmt(st, S_GC_EXPIRED);
+		got = n = 0;
+		if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK)
+			r = SQLITE_ERROR;
+		else
+			while ((r = sqlite3_step(s)) == SQLITE_ROW && got < GC_BATCH) {
+				got++;
+				/* Only this module writes ids; skip (forever) one that is not ours. */
+				if (col_text(s, 0, ids[n], sizeof(ids[n])) == 0 && store_id_valid(ids[n]))
+					n++;
+			}
+		if (r != SQLITE_DONE && r != SQLITE_ROW)
+			rc = fail_db(st, "expired sessions");
+		sqlite3_reset(s);       /* no read snapshot held into the write transactions */
+		for (i = 0; rc == STORE_OK && i < n; i++) {
+			rc = session_end(st, ids[i], now, stats);
+			if (rc == STORE_NOT_FOUND)      /* its row went meanwhile: nothing to end */
+				rc = STORE_OK;
+		}
+	} while (rc == STORE_OK && got == GC_BATCH && n > 0);
+	return rc;
+}
+
+/* 1 when name, in folder objects/xy, is ID or ID.VARIANT as this module names files; id set. */
+static int object_name_id(const char *xy, const char *name, char id[STORE_ID_CHARS + 1])
+{
+	if (strnlen(name, STORE_ID_CHARS) < STORE_ID_CHARS)
+		return 0;
+	memcpy(id, name, STORE_ID_CHARS);
+	id[STORE_ID_CHARS] = '\0';
+	if (!store_id_valid(id) || id[0] != xy[0] || id[1] != xy[1])
+		return 0;
+	return name[STORE_ID_CHARS] == '\0' ||
+	       (name[STORE_ID_CHARS] == '.' && store_variant_valid(name + STORE_ID_CHARS + 1));
+}
+
+/*
+ * Step 3, one file objects/xy/name: kept while its input lives; unlinked when the input is
+ * deleted; and when it has no row at all, unlinked only if no upload of that id can be in
+ * flight. store_upload_commit links the object, then COMMITs, and only then removes
+ * tmp/ID.part: so tmp/ID.part absent, checked before the row is read again, means that any
+ * commit of this id is over, and a row still missing means there will be none. The mtime age
+ * is a margin on top, for whatever else may write there (an administrator's restore).
+ */
+static enum store_err gc_file(struct store *st, int xyfd, const char *xy, const char *name,
+                              int64_t now, struct store_gc_stats *stats)
+{
+	char id[STORE_ID_CHARS + 1], part[PART_NAME_MAX];
+	struct stat sb, tsb;
+	enum store_err rc;
+
+	if (!object_name_id(xy, name, id))
+		return STORE_OK;
+	if (fstatat(xyfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
+		return STORE_OK;        /* gone meanwhile, or not a file this module made */
+	rc = input_state(st, id);
+	if (rc == STORE_NOT_FOUND) {
+		memcpy(part, id, STORE_ID_CHARS);
+		memcpy(part + STORE_ID_CHARS, PART_SUFFIX, sizeof(PART_SUFFIX));
+		if (fstatat(st->tmpfd, part, &tsb, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			return STORE_OK;
+		rc = input_state(st, id);
+		/* now >= 0: no overflow. */
+		if (rc == STORE_NOT_FOUND && (int64_t)sb.st_mtime > now - STORE_GC_ORPHAN_AGE)
+			return STORE_OK;
+	}
+	if (rc == STORE_OK)
+		return STORE_OK;
+	if (rc != STORE_GONE && rc != STORE_NOT_FOUND)
+		return rc;
+	if (unlinkat(xyfd, name, 0) == 0) {
+		if (rc == STORE_GONE)
+			stats->files_removed++;
+		else
+			stats->orphans_removed++;
+	} else if (errno != ENOENT) {
+		fprintf(stderr, "store: gc: objects/%s/%s: %s\n", xy, name, strerror(errno));
+	}
+	return STORE_OK;
+}
+
+/* Step 3, one folder objects/xy (a folder that cannot be read is reported and skipped). */
+static enum store_err gc_folder(struct store *st, const char *xy, int64_t now,
+                                struct store_gc_stats *stats)
+{
+	enum store_err rc = STORE_OK;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(st->objfd, xy, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			fprintf(stderr, "store: gc: objects/%s: %s\n", xy, strerror(errno));
+		return STORE_OK;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		fprintf(stderr, "store: gc: objects/%s: %s\n", xy, strerror(errno));
+		close(fd);
+		return STORE_OK;
+	}
+	while (rc == STORE_OK && (errno = 0, de = readdir(d)) != NULL)
+		rc = gc_file(st, fd, xy, de->d_name, now, stats);
+	if (rc == STORE_OK && errno != 0)
+		fprintf(stderr, "store: gc: readdir objects/%s: %s\n", xy, strerror(errno));
+	closedir(d);
+	return rc;
+}
+
+/* Step 3: every objects/XY folder (two base64url characters; other names are not ours). */
+static enum store_err gc_objects(struct store *st, int64_t now, struct store_gc_stats *stats)
+{
+	enum store_err rc = STORE_OK;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(st->objfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_sys(st, "objects", errno);
+	d = fdopendir(fd);
+	if (d == NULL) {
+		rc = fail_sys(st, "objects", errno);
+		close(fd);
+		return rc;
+	}
+	while (rc == STORE_OK && (errno = 0, de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		if (is_b64url(n[0]) && is_b64url(n[1]) && n[2] == '\0')
+			rc = gc_folder(st, n, now, stats);
+	}
+	if (rc == STORE_OK && errno != 0)
+		rc = fail_sys(st, "readdir objects", errno);
+	closedir(d);
+	return rc;
+}
+
+/* Step 4: runs the batched DELETE i (?1 cutoff, ?2 now) until a batch comes back short. */
+static enum store_err gc_rows(struct store *st, enum stmt_id i, int64_t cutoff, int64_t now,
+                              uint64_t *count)
+{
+	enum store_err rc;
+	sqlite3_stmt *s;
+	int changed;
+
+	do {
+		if ((rc = tx_begin(st)) != STORE_OK)
+			return rc;
+		s = stmt(st, i);
+		if (sqlite3_bind_int64(s, 1, cutoff) != SQLITE_OK ||
+		    (sqlite3_bind_parameter_count(s) >= 2 && sqlite3_bind_int64(s, 2, now) != SQLITE_OK) ||
+		    sqlite3_step(s) != SQLITE_DONE) {
+			rc = fail_db(st, "gc: delete rows");
+			sqlite3_reset(s);
+			tx_rollback(st);
+			return rc;
+		}
+		changed = sqlite3_changes(st->db);
+		sqlite3_reset(s);
+		if ((rc = tx_commit(st)) != STORE_OK) {
+			tx_rollback(st);
+			return rc;
+		}
+		*count += (uint64_t)changed;
+	} while (changed >= GC_ROWS_BATCH);
+	return STORE_OK;
+}
+
+enum store_err store_gc(struct store *st, int64_t now, int64_t tombstone_ttl,
+                        struct store_gc_stats *stats)
+{
+	struct store_gc_stats local;
+	enum store_err rc;
+
+	if (stats == NULL)
+		stats = &local;
+	memset(stats, 0, sizeof(*stats));
+	if (st == NULL)
+		return STORE_INVALID;
+	if (now < 0 || tombstone_ttl < 0) {
+		set_err(st, 0, "gc: time out of range");
+		return STORE_INVALID;
+	}
+	/* Tombstones first, files next, rows last: a crash between steps loses nothing. */
+	if ((rc = gc_expired(st, now, stats)) != STORE_OK ||
+	    (rc = recover(st, stats)) != STORE_OK ||
+	    (rc = gc_objects(st, now, stats)) != STORE_OK ||
+	    (rc = gc_rows(st, S_GC_INPUT_ROWS, now - tombstone_ttl, now, &stats->input_rows)) !=
+	        STORE_OK)
+		return keep_errno(st, rc);
+	rc = gc_rows(st, S_GC_SESSION_ROWS, now - tombstone_ttl, now, &stats->session_rows);
+	return keep_errno(st, rc);
 }

@@ -28,7 +28,8 @@ enum store_err {
 	STORE_NOSPC,       /* the file system is full (ENOSPC, EDQUOT) */
 	STORE_IO,          /* another file system error; errno is kept */
 	STORE_DB,          /* an SQLite error */
-	STORE_INVALID      /* an argument that is not valid (an id of the wrong shape, ...) */
+	STORE_INVALID,     /* an argument that is not valid (an id of the wrong shape, ...) */
+	STORE_QUOTA        /* the session's quota (store_input_meta.max_*) would be exceeded */
 };
 
 struct store;          /* opaque: the data folder and the open database */
@@ -50,6 +51,9 @@ struct store_input_meta {
 	char        filename[STORE_FILENAME_MAX + 1];  /* already sanitised by the caller */
 	const char *metadata_json;                     /* a JSON object text, or NULL for "{}" */
 	int64_t     created_at;                        /* Unix seconds */
+	/* The session's quota, checked at commit (0: no limit); see store_upload_commit. */
+	uint64_t    max_bytes;                         /* its live inputs' bytes, this one included */
+	uint64_t    max_inputs;                        /* its live inputs, this one included */
 };
 
 /* An indexed input. metadata_json is owned by the struct: release with store_input_free. */
@@ -108,6 +112,14 @@ enum store_err store_session_get(struct store *st, const char *id, int64_t now,
  */
 enum store_err store_session_end(struct store *st, const char *id, int64_t now);
 
+/*
+ * store_session_usage: the bytes (sum of sizes) and the count of the live (not deleted) inputs
+ * of session id, for quotas. An unknown session has none: STORE_OK with both 0 (a session made
+ * by the upload itself starts empty). STORE_NOT_FOUND for a malformed id, STORE_DB.
+ */
+enum store_err store_session_usage(struct store *st, const char *id, uint64_t *bytes,
+                                   uint64_t *count);
+
 /* Uploads ----------------------------------------------------------------------------------- */
 
 /* store_upload_begin: create tmp/ID.part for a new input id (locked), ready for writes. */
@@ -138,6 +150,9 @@ int store_upload_fd(const struct store_upload *up);
  * the result; on error nothing is left (no object file, no row). STORE_NOT_FOUND / STORE_GONE when
  * meta->session is unknown / ended or expired at meta->created_at (checked inside the
  * transaction), STORE_INVALID for a malformed meta or after a failed store_upload_write.
+ * STORE_QUOTA when the session would then hold more than meta->max_inputs live inputs or more
+ * than meta->max_bytes bytes of them: checked inside the write transaction, so concurrent
+ * uploads of one session (in any process) can never together exceed the quota.
  */
 enum store_err store_upload_commit(struct store_upload *up, const struct store_input_meta *meta,
                                    struct store_input *out);
@@ -172,6 +187,48 @@ enum store_err store_input_delete(struct store *st, const char *id, int64_t now)
 enum store_err store_input_list(struct store *st, const char *session,
                                 int (*fn)(void *ctx, const struct store_input *in), void *ctx);
 
+
+/* Garbage collection ------------------------------------------------------------------------ */
+
+/* A file without any row is only removed when its mtime is at least this old (seconds). */
+#define STORE_GC_ORPHAN_AGE 3600
+
+/* What one store_gc run removed. */
+struct store_gc_stats {
+	uint64_t sessions_ended;   /* expired sessions ended (ended_at set) by this run */
+	uint64_t inputs_deleted;   /* their live inputs, now tombstones */
+	uint64_t files_removed;    /* object and derived files of deleted inputs unlinked */
+	uint64_t orphans_removed;  /* object and derived files without any row unlinked */
+	uint64_t tmp_removed;      /* tmp/ files of dead writers (as store_open removes them) */
+	uint64_t input_rows;       /* tombstone rows of inputs removed from the index */
+	uint64_t session_rows;     /* rows of ended sessions removed from the index */
+};
+
+/*
+ * store_gc: collect the garbage of the data folder at now (Unix s). In order:
+ *  1. ends every session that expired (expires_at <= now) and was not ended, as
+ *     store_session_end does at now: its live inputs become tombstones, their files and derived
+ *     files are unlinked;
+ *  2. removes what crashed writers left in tmp/ (as store_open does; live writers hold locks);
+ *  3. scans objects/XY/ (names ID or ID.VARIANT only; anything else is left alone) and unlinks
+ *     the files of deleted inputs (orphans of a crash between a delete's COMMIT and its unlink),
+ *     and the files of ids without any row, unless tmp/ID.part exists (an upload links its
+ *     object before its COMMIT and removes that name only after it) or the file's mtime is
+ *     less than STORE_GC_ORPHAN_AGE seconds before now;
+ *  4. deletes the rows of inputs deleted, and of sessions ended, at or before now -
+ *     tombstone_ttl (sessions also once expired and without input rows). Until then their ids
+ *     answer 410, not 404; pass the longest token lifetime, after which every token that could
+ *     name them has expired anyway.
+ * Each step is crash-safe and idempotent, and several processes may run it at once (each file
+ * and row goes once; the others see ENOENT or no row). Empty objects/XY folders are kept:
+ * removing one could race an upload linking into it. stats (may be NULL) is zeroed, then counts
+ * what this call removed, also when it fails part way. STORE_INVALID for now or tombstone_ttl
+ * negative; STORE_DB; STORE_IO when objects/ or tmp/ cannot be read (an objects/XY folder or a
+ * file that cannot be read or unlinked is printed to stderr and skipped). The cost is one scan
+ * of objects/ with one indexed lookup per file, and scans of the sessions and inputs tables.
+ */
+enum store_err store_gc(struct store *st, int64_t now, int64_t tombstone_ttl,
+                        struct store_gc_stats *stats);
 
 /* Derived representations ------------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 # test_errors.sh: each upload error code, with its JSON body and nothing left behind (no temp file,
-# no object file, no row); 413 by Content-Length and chunked; 507 on a full (tmpfs) disk.
+# no object file, no row); 413 by Content-Length and chunked; 507 on a full (tmpfs) disk, and
+# uploads work again once space is freed.
 
 # expect_upload_error NAME STATUS CODE [CURL ARGS...]: POST /inputs in session err.
 expect_upload_error() {
@@ -178,6 +179,7 @@ disk_full() {
 		if upload full audio "$M_OGG" audio/ogg; then
 			pass "disk full: a small upload still fits afterwards"
 		fi
+		disk_full_freed
 		server_stop "$S_PID"
 		assert_eq "disk-full server stops with 0" 0 "$?"
 		BASE=$main_base DATA=$main_data
@@ -185,4 +187,37 @@ disk_full() {
 		fail "disk-full server" "did not start, see $OUT/server-disk-full.log"
 	fi
 	umount "$disk" && rmdir "$disk"
+}
+
+# On the full disk of disk_full: fill it with 512 KiB inputs until one gets 507, delete two of
+# them (DELETE /inputs/ID), and the upload that did not fit gets 201.
+disk_full_freed() {
+	local chunk=$MEDIA/half-mib.bin ids=() i got='' a
+	head -c $((512 * 1024)) "$M_BIN" >"$chunk"
+	for i in 1 2 3 4 5 6; do
+		snapshot
+		JAR=full http POST "/inputs?kind=file" --data-binary "@$chunk" \
+			-H 'Content-Type: application/octet-stream'
+		got=$STATUS
+		[ "$STATUS" = 201 ] || break
+		ids+=("$(json .id)")
+	done
+	assert_error "disk full: 512 KiB inputs fill the disk until 507 (after ${#ids[@]})" 507 \
+		insufficient_storage
+	assert_nothing_left "disk full: the 512 KiB upload that did not fit left nothing"
+	if [ "$got" != 507 ] || [ "${#ids[@]}" -lt 2 ]; then
+		fail "disk full: freeing space" "needs two stored 512 KiB inputs and a 507, got ${#ids[@]}"
+		return
+	fi
+	for i in 0 1; do
+		JAR=full http DELETE "/inputs/${ids[i]}"
+		assert_status "disk full: DELETE /inputs/ID $((i + 1)) frees space: 204" 204
+		a=$(object_path "${ids[i]}")
+		assert_true "disk full: its object file is gone" "$a still exists" test ! -e "$a"
+	done
+	if upload_raw full "kind=file" "$chunk" application/octet-stream; then
+		pass "disk full: uploads work again once space is freed: 201"
+		http GET "$CONTENT_URL"
+		assert_body_file "disk full: and the upload reads back bit-exact" "$chunk"
+	fi
 }

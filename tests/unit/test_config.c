@@ -15,6 +15,8 @@
 static const char *const all_vars[] = {
 	"MEDIAGATE_CONFIG", "MEDIAGATE_DATA_DIR", "MEDIAGATE_KEYRING", "MEDIAGATE_MAX_UPLOAD",
 	"MEDIAGATE_TOKEN_TTL", "MEDIAGATE_TOKEN_TTL_MAX", "MEDIAGATE_SESSION_TTL",
+	"MEDIAGATE_MAX_PIXELS", "MEDIAGATE_SESSION_MAX_BYTES", "MEDIAGATE_SESSION_MAX_INPUTS",
+	"MEDIAGATE_GC_INTERVAL",
 };
 
 static char conf_path[64];
@@ -87,6 +89,9 @@ Test(config, defaults)
 	cr_assert_eq(cfg.token_ttl, 3600);
 	cr_assert_eq(cfg.token_ttl_max, 86400);
 	cr_assert_eq(cfg.session_ttl, 86400);
+	cr_assert_eq(cfg.session_max_bytes, 10ULL << 30);
+	cr_assert_eq(cfg.session_max_inputs, 1000);
+	cr_assert_eq(cfg.gc_interval, 600);
 }
 
 Test(config, missing_data_dir)
@@ -446,4 +451,58 @@ Test(config, file_missing_or_empty)
 	unsetenv("MEDIAGATE_DATA_DIR");
 	write_conf("# nothing\n");
 	load_fails("MEDIAGATE_DATA_DIR");
+}
+
+/* Quotas and the garbage collector's interval (issue 4). */
+Test(config, quotas_and_gc_interval)
+{
+	struct config cfg;
+	size_t i;
+
+	setenv("MEDIAGATE_DATA_DIR", "/d", 1);
+	setenv("MEDIAGATE_SESSION_MAX_BYTES", "1M", 1);
+	setenv("MEDIAGATE_SESSION_MAX_INPUTS", "3", 1);
+	setenv("MEDIAGATE_GC_INTERVAL", "2m", 1);
+	load_ok(&cfg);
+	cr_assert_eq(cfg.session_max_bytes, 1ULL << 20);
+	cr_assert_eq(cfg.session_max_inputs, 3);
+	cr_assert_eq(cfg.gc_interval, 120);
+	setenv("MEDIAGATE_GC_INTERVAL", "1", 1);
+	setenv("MEDIAGATE_SESSION_MAX_BYTES", "12345", 1);
+	load_ok(&cfg);
+	cr_assert_eq(cfg.gc_interval, 1);
+	cr_assert_eq(cfg.session_max_bytes, 12345);
+
+	/* Sizes take byte units, the interval duration units; none takes 0 or junk. */
+	for (i = 0; i < NCASES(bad_numbers); i++) {
+		setenv("MEDIAGATE_SESSION_MAX_BYTES", bad_numbers[i], 1);
+		load_fails("MEDIAGATE_SESSION_MAX_BYTES");
+		setenv("MEDIAGATE_SESSION_MAX_BYTES", "1M", 1);
+		setenv("MEDIAGATE_SESSION_MAX_INPUTS", bad_numbers[i], 1);
+		load_fails("MEDIAGATE_SESSION_MAX_INPUTS");
+		setenv("MEDIAGATE_SESSION_MAX_INPUTS", "3", 1);
+		setenv("MEDIAGATE_GC_INTERVAL", bad_numbers[i], 1);
+		load_fails("MEDIAGATE_GC_INTERVAL");
+		setenv("MEDIAGATE_GC_INTERVAL", "1", 1);
+	}
+	setenv("MEDIAGATE_SESSION_MAX_BYTES", "1h", 1);
+	load_fails("MEDIAGATE_SESSION_MAX_BYTES");
+	setenv("MEDIAGATE_SESSION_MAX_BYTES", "1M", 1);
+	setenv("MEDIAGATE_GC_INTERVAL", "1G", 1);
+	load_fails("MEDIAGATE_GC_INTERVAL");
+}
+
+Test(config, quotas_from_the_file)
+{
+	struct config cfg;
+
+	write_conf("MEDIAGATE_DATA_DIR=/d\nMEDIAGATE_SESSION_MAX_INPUTS = 2K\n"
+	           "MEDIAGATE_GC_INTERVAL=1h\n");
+	load_ok(&cfg);
+	cr_assert_eq(cfg.session_max_inputs, 2048);
+	cr_assert_eq(cfg.gc_interval, 3600);
+	cr_assert_eq(cfg.session_max_bytes, 10ULL << 30);
+	setenv("MEDIAGATE_GC_INTERVAL", "5", 1);        /* the environment wins */
+	load_ok(&cfg);
+	cr_assert_eq(cfg.gc_interval, 5);
 }

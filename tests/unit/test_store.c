@@ -1574,3 +1574,614 @@ Test(store, derived_rejects_bad_id_and_variant)
 	store_input_free(&in);
 	store_close(st);
 }
+
+/* Quotas ------------------------------------------------------------------------------------ */
+
+Test(store, session_usage_counts_live_inputs)
+{
+	struct store *st = open_store();
+	struct store_session ses, other;
+	struct store_input a, b, c;
+	uint64_t bytes = 99, count = 99;
+
+	cr_assert_eq(store_session_create(st, NOW, TTL, &ses), STORE_OK);
+	cr_assert_eq(store_session_create(st, NOW, TTL, &other), STORE_OK);
+	cr_assert_eq(store_session_usage(st, ses.id, &bytes, &count), STORE_OK);
+	cr_assert_eq(bytes, 0);
+	cr_assert_eq(count, 0);
+	put(st, ses.id, "12345", NOW, &a);
+	put(st, ses.id, "1234567890", NOW, &b);
+	put(st, other.id, "elsewhere", NOW, &c);
+	cr_assert_eq(store_session_usage(st, ses.id, &bytes, &count), STORE_OK);
+	cr_assert_eq(bytes, 15);
+	cr_assert_eq(count, 2);
+	cr_assert_eq(store_input_delete(st, b.id, NOW + 1), STORE_OK);
+	cr_assert_eq(store_session_usage(st, ses.id, &bytes, &count), STORE_OK);
+	cr_assert_eq(bytes, 5);
+	cr_assert_eq(count, 1);
+	cr_assert_eq(store_session_usage(st, other.id, &bytes, &count), STORE_OK);
+	cr_assert_eq(bytes, 9);
+	cr_assert_eq(count, 1);
+	cr_assert_eq(store_session_end(st, ses.id, NOW + 2), STORE_OK);
+	cr_assert_eq(store_session_usage(st, ses.id, &bytes, &count), STORE_OK);
+	cr_assert_eq(bytes, 0);
+	cr_assert_eq(count, 0);
+
+	/* Unknown: nothing used; malformed: not found; missing outputs: invalid. */
+	bytes = count = 7;
+	cr_assert_eq(store_session_usage(st, "AAAAAAAAAAAAAAAAAAAAAA", &bytes, &count), STORE_OK);
+	cr_assert_eq(bytes, 0);
+	cr_assert_eq(count, 0);
+	bytes = count = 7;
+	cr_assert_eq(store_session_usage(st, "../x", &bytes, &count), STORE_NOT_FOUND);
+	cr_assert_eq(bytes, 0);
+	cr_assert_eq(count, 0);
+	cr_assert_eq(store_session_usage(st, ses.id, NULL, &count), STORE_INVALID);
+	cr_assert_eq(store_session_usage(st, ses.id, &bytes, NULL), STORE_INVALID);
+	cr_assert_eq(store_session_usage(NULL, ses.id, &bytes, &count), STORE_INVALID);
+	store_input_free(&a);
+	store_input_free(&b);
+	store_input_free(&c);
+	store_close(st);
+}
+
+/* Begins an upload of text into session with the quota given; returns what the commit said. */
+static enum store_err put_quota(struct store *st, const char *session, const char *text,
+                                uint64_t max_bytes, uint64_t max_inputs)
+{
+	struct store_input_meta m;
+	struct store_upload *up = NULL;
+
+	fill_meta(&m, session, NOW, NULL);
+	m.max_bytes = max_bytes;
+	m.max_inputs = max_inputs;
+	cr_assert_eq(store_upload_begin(st, &up), STORE_OK);
+	cr_assert_eq(store_upload_write(up, text, strlen(text)), STORE_OK);
+	return store_upload_commit(up, &m, NULL);
+}
+
+static int64_t count_rows(const char *sql)
+{
+	sqlite3 *db;
+	int64_t n;
+
+	cr_assert_eq(sqlite3_open_v2(path_of("index.sqlite"), &db, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	n = query_int(db, sql);
+	sqlite3_close(db);
+	return n;
+}
+
+Test(store, commit_quota_inputs_and_bytes)
+{
+	struct store *st = open_store();
+	struct store_session ses, other;
+	struct store_input in;
+
+	cr_assert_eq(store_session_create(st, NOW, TTL, &ses), STORE_OK);
+	cr_assert_eq(store_session_create(st, NOW, TTL, &other), STORE_OK);
+	/* At most 2 inputs. */
+	cr_assert_eq(put_quota(st, ses.id, "one", 0, 2), STORE_OK);
+	cr_assert_eq(put_quota(st, ses.id, "two", 0, 2), STORE_OK);
+	cr_assert_eq(put_quota(st, ses.id, "three", 0, 2), STORE_QUOTA);
+	cr_assert_not_null(strstr(store_errmsg(st), "inputs"), "%s", store_errmsg(st));
+	cr_assert_eq(count_objects(), 2);
+	cr_assert_eq(count_entries(path_of("tmp")), 0);
+	cr_assert_eq(count_rows("SELECT count(*) FROM inputs"), 2);
+	/* Per session: another one is not affected. */
+	cr_assert_eq(put_quota(st, other.id, "three", 0, 2), STORE_OK);
+
+	/* At most 10 bytes: 6 used, 4 more fit exactly, 1 more does not. */
+	cr_assert_eq(put_quota(st, ses.id, "abcd", 10, 0), STORE_OK);
+	cr_assert_eq(put_quota(st, ses.id, "x", 10, 0), STORE_QUOTA);
+	cr_assert_not_null(strstr(store_errmsg(st), "bytes"), "%s", store_errmsg(st));
+	/* Already over a smaller quota: even an empty input is refused. */
+	cr_assert_eq(put_quota(st, ses.id, "", 5, 0), STORE_QUOTA);
+	cr_assert_eq(put_quota(st, ses.id, "", 10, 0), STORE_OK);
+	cr_assert_eq(count_rows("SELECT count(*) FROM inputs"), 5);
+	cr_assert_eq(count_entries(path_of("tmp")), 0);
+
+	/* Deleting frees room. */
+	put(st, ses.id, "0123456789", NOW, &in);
+	cr_assert_eq(put_quota(st, ses.id, "y", 20, 0), STORE_QUOTA);
+	cr_assert_eq(store_input_delete(st, in.id, NOW + 1), STORE_OK);
+	cr_assert_eq(put_quota(st, ses.id, "y", 20, 0), STORE_OK);
+	store_input_free(&in);
+	store_close(st);
+}
+
+/*
+ * Quota races: uploads of one session in several processes, all begun before any commits, as
+ * two handlers that both passed the early check. The check at commit lets exactly the quota in.
+ */
+Test(store, commit_quota_holds_across_processes)
+{
+	enum { PROCS = 8, QUOTA = 3 };
+	struct store *st = open_store();
+	struct store_session ses;
+	int go[2], i, status, ok = 0, refused = 0;
+	pid_t pids[PROCS];
+
+	cr_assert_eq(store_session_create(st, NOW, TTL, &ses), STORE_OK);
+	store_close(st);
+	cr_assert_eq(pipe(go), 0);
+	for (i = 0; i < PROCS; i++) {
+		pids[i] = fork();
+		cr_assert_geq(pids[i], 0);
+		if (pids[i] == 0) {
+			struct store_input_meta m;
+			struct store_upload *up = NULL;
+			struct store *cst = NULL;
+			enum store_err rc;
+			char c;
+
+			close(go[1]);
+			if (store_open(dir, &cst) != STORE_OK ||
+			    store_upload_begin(cst, &up) != STORE_OK ||
+			    store_upload_write(up, "racing", 6) != STORE_OK)
+				_exit(2);
+			if (read(go[0], &c, 1) != 0)       /* wait for the pipe to close: all ready */
+				_exit(3);
+			fill_meta(&m, ses.id, NOW, NULL);
+			m.max_inputs = QUOTA;
+			rc = store_upload_commit(up, &m, NULL);
+			store_close(cst);
+			_exit(rc == STORE_OK ? 0 : rc == STORE_QUOTA ? 10 : 4);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < PROCS; i++) {
+		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
+		cr_assert(WIFEXITED(status), "child %d: status %d", i, status);
+		ok += WEXITSTATUS(status) == 0;
+		refused += WEXITSTATUS(status) == 10;
+	}
+	cr_assert_eq(ok, QUOTA);
+	cr_assert_eq(refused, PROCS - QUOTA);
+	cr_assert_eq(count_rows("SELECT count(*) FROM inputs"), QUOTA);
+	cr_assert_eq(count_objects(), QUOTA);
+	cr_assert_eq(count_entries(path_of("tmp")), 0);
+}
+
+/* Garbage collection ------------------------------------------------------------------------ */
+
+static void exec_db(const char *sql)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	cr_assert_eq(sqlite3_open_v2(path_of("index.sqlite"), &db, SQLITE_OPEN_READWRITE, NULL),
+	             SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK, "%s: %s", sql, err);
+	sqlite3_close(db);
+}
+
+/* Sets the mtime (and atime) of path to t, not following a symbolic link. */
+static void set_mtime(const char *path, time_t t)
+{
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+
+	cr_assert_eq(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0, "%s: %s", path,
+	             strerror(errno));
+}
+
+static int stats_zero(const struct store_gc_stats *s)
+{
+	return s->sessions_ended == 0 && s->inputs_deleted == 0 && s->files_removed == 0 &&
+	       s->orphans_removed == 0 && s->tmp_removed == 0 && s->input_rows == 0 &&
+	       s->session_rows == 0;
+}
+
+Test(store, gc_ends_expired_sessions)
+{
+	struct store *st = open_store();
+	struct store_session old, live, got;
+	struct store_input a, b, d, c, g;
+	struct store_gc_stats gs;
+
+	cr_assert_eq(store_session_create(st, NOW, TTL, &old), STORE_OK);
+	cr_assert_eq(store_session_create(st, NOW, 10 * TTL, &live), STORE_OK);
+	put(st, old.id, "a", NOW, &a);
+	put(st, old.id, "b", NOW, &b);
+	put(st, old.id, "d", NOW, &d);
+	put(st, live.id, "c", NOW, &c);
+	cr_assert_eq(make_derived(st, a.id, "wav", "a wav"), STORE_OK);
+	cr_assert_eq(make_derived(st, a.id, "png", "a png"), STORE_OK);
+	cr_assert_eq(make_derived(st, c.id, "wav", "c wav"), STORE_OK);
+	cr_assert_eq(store_input_delete(st, d.id, NOW + 5), STORE_OK);
+	cr_assert_eq(count_objects(), 6);
+
+	/* One second before the expiry: nothing to do. */
+	memset(&gs, 0xff, sizeof(gs));
+	cr_assert_eq(store_gc(st, NOW + TTL - 1, 86400, &gs), STORE_OK, "%s", store_errmsg(st));
+	cr_assert(stats_zero(&gs));
+	cr_assert_eq(count_objects(), 6);
+
+	/* At it (expires_at <= now): ended, its live inputs deleted with all their files. */
+	cr_assert_eq(store_gc(st, NOW + TTL, 86400, &gs), STORE_OK, "%s", store_errmsg(st));
+	cr_assert_eq(gs.sessions_ended, 1);
+	cr_assert_eq(gs.inputs_deleted, 2);
+	cr_assert_eq(gs.files_removed, 4);                 /* a, a.wav, a.png, b */
+	cr_assert_eq(gs.orphans_removed, 0);
+	cr_assert_eq(gs.tmp_removed, 0);
+	cr_assert_eq(gs.input_rows, 0);
+	cr_assert_eq(gs.session_rows, 0);
+	cr_assert_eq(store_session_get(st, old.id, NOW, &got), STORE_GONE);
+	cr_assert_eq(got.ended_at, NOW + TTL);
+	cr_assert_eq(store_input_get(st, a.id, &g), STORE_GONE);   /* 410 semantics stay */
+	cr_assert_eq(g.deleted_at, NOW + TTL);
+	store_input_free(&g);
+	cr_assert_eq(store_input_get(st, d.id, &g), STORE_GONE);
+	cr_assert_eq(g.deleted_at, NOW + 5);                       /* its own delete time stays */
+	store_input_free(&g);
+	cr_assert_not(exists(obj_path(a.id)));
+	cr_assert_not(exists(derived_path(a.id, "wav")));
+	cr_assert_not(exists(obj_path(b.id)));
+	cr_assert_eq(store_session_get(st, live.id, NOW + TTL, &got), STORE_OK);
+	cr_assert_eq(store_input_get(st, c.id, &g), STORE_OK);
+	store_input_free(&g);
+	cr_assert(exists(obj_path(c.id)));
+	cr_assert(exists(derived_path(c.id, "wav")));
+	cr_assert_eq(count_objects(), 2);
+
+	/* Idempotent: again, nothing; and stats may be NULL. */
+	cr_assert_eq(store_gc(st, NOW + TTL + 1, 86400, &gs), STORE_OK);
+	cr_assert(stats_zero(&gs));
+	cr_assert_eq(store_gc(st, NOW + TTL + 1, 86400, NULL), STORE_OK);
+	cr_assert_eq(count_objects(), 2);
+	store_input_free(&a);
+	store_input_free(&b);
+	store_input_free(&c);
+	store_input_free(&d);
+	store_close(st);
+}
+
+Test(store, gc_removes_files_of_deleted_inputs)
+{
+	struct store *st = open_store();
+	struct store_session ses;
+	struct store_input a, b;
+	struct store_gc_stats gs;
+	char sql[256];
+
+	cr_assert_eq(store_session_create(st, NOW, 10 * TTL, &ses), STORE_OK);
+	put(st, ses.id, "orphaned by a crash", NOW, &a);
+	put(st, ses.id, "live", NOW, &b);
+	cr_assert_eq(make_derived(st, a.id, "wav", "a wav"), STORE_OK);
+	cr_assert_eq(make_derived(st, b.id, "wav", "b wav"), STORE_OK);
+	/* A crash between a delete's COMMIT and its unlink: the tombstone, the files still there. */
+	snprintf(sql, sizeof(sql), "UPDATE inputs SET deleted_at = %d WHERE id = '%s'", NOW + 1,
+	         a.id);
+	exec_db(sql);
+
+	cr_assert_eq(store_gc(st, NOW + 2, 86400, &gs), STORE_OK, "%s", store_errmsg(st));
+	cr_assert_eq(gs.files_removed, 2);
+	cr_assert_eq(gs.sessions_ended + gs.inputs_deleted + gs.orphans_removed + gs.input_rows +
+	             gs.session_rows + gs.tmp_removed, 0);
+	cr_assert_not(exists(obj_path(a.id)));
+	cr_assert_not(exists(derived_path(a.id, "wav")));
+	cr_assert(exists(obj_path(b.id)));
+	cr_assert(exists(derived_path(b.id, "wav")));
+	cr_assert_eq(count_rows("SELECT count(*) FROM inputs"), 2);    /* the tombstone stays */
+	store_input_free(&a);
+	store_input_free(&b);
+	store_close(st);
+}
+
+/* Creates objects/XY/name (XY: its first two characters) holding text, with mtime t. */
+static void plant(const char *name, const char *text, time_t t)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "objects/%.2s", name);
+	mkdir(path_of(rel), 0700);
+	snprintf(rel, sizeof(rel), "objects/%.2s/%s", name, name);
+	write_file(path_of(rel), text);
+	set_mtime(path_of(rel), t);
+}
+
+Test(store, gc_removes_old_files_without_a_row_only)
+{
+	struct store *st = open_store();
+	struct store_session ses;
+	struct store_input live;
+	struct store_gc_stats gs;
+	char old_id[STORE_ID_CHARS + 1], young[STORE_ID_CHARS + 1], link_id[STORE_ID_CHARS + 1];
+	char name[96], wrong[96], lnk[160];
+	time_t now = time(NULL), old = now - STORE_GC_ORPHAN_AGE - 1;
+
+	cr_assert_eq(store_session_create(st, now, TTL, &ses), STORE_OK);
+	put(st, ses.id, "live", now, &live);
+	set_mtime(obj_path(live.id), old);                 /* a row: kept however old */
+	cr_assert_eq(store_id_new(old_id), 0);
+	cr_assert_eq(store_id_new(young), 0);
+	plant(old_id, "orphan", old);
+	snprintf(name, sizeof(name), "%s.wav", old_id);
+	plant(name, "orphan wav", old);
+	plant(young, "maybe a commit in flight", now - STORE_GC_ORPHAN_AGE + 60);
+	/* Names this module never makes are left alone, however old. */
+	snprintf(name, sizeof(name), "%s.WAV", old_id);
+	plant(name, "upper-case variant", old);
+	snprintf(name, sizeof(name), "%s.wav.x", old_id);
+	plant(name, "two dots", old);
+	snprintf(name, sizeof(name), "%.21s", old_id);
+	plant(name, "21 characters", old);
+	/* A valid id in a folder that is not its XY. */
+	snprintf(wrong, sizeof(wrong), "objects/%.2s/%s", live.id, old_id);
+	if (strncmp(live.id, old_id, 2) != 0) {
+		write_file(path_of(wrong), "misplaced");
+		set_mtime(path_of(wrong), old);
+	}
+	/* A symbolic link with an id's name: not a regular file of ours. */
+	cr_assert_eq(store_id_new(link_id), 0);
+	plant(link_id, "placeholder", old);
+	snprintf(lnk, sizeof(lnk), "%s", obj_path(link_id));
+	cr_assert_eq(unlink(lnk), 0);
+	cr_assert_eq(symlink(obj_path(live.id), lnk), 0);
+	set_mtime(lnk, old);
+
+	cr_assert_eq(store_gc(st, now, 86400, &gs), STORE_OK, "%s", store_errmsg(st));
+	cr_assert_eq(gs.orphans_removed, 2, "%llu", (unsigned long long)gs.orphans_removed);
+	cr_assert_eq(gs.files_removed + gs.sessions_ended + gs.tmp_removed + gs.input_rows, 0);
+	cr_assert_not(exists(obj_path(old_id)));
+	cr_assert_not(exists(derived_path(old_id, "wav")));
+	cr_assert(exists(obj_path(young)));
+	cr_assert(exists(obj_path(live.id)));
+	cr_assert(exists(derived_path(old_id, "WAV")));
+	cr_assert(exists(derived_path(old_id, "wav.x")));
+	if (strncmp(live.id, old_id, 2) != 0)
+		cr_assert(exists(path_of(wrong)));
+	{
+		struct stat sb;
+		cr_assert_eq(lstat(lnk, &sb), 0);
+		cr_assert(S_ISLNK(sb.st_mode));
+	}
+
+	/* The young one goes once it is old enough. */
+	cr_assert_eq(store_gc(st, now + 61, 86400, &gs), STORE_OK);
+	cr_assert_eq(gs.orphans_removed, 1);
+	cr_assert_not(exists(obj_path(young)));
+	cr_assert(exists(obj_path(live.id)));
+	store_input_free(&live);
+	store_close(st);
+}
+
+/*
+ * An upload between link and COMMIT: its object has no row yet, but tmp/ID.part is there (and
+ * locked): kept however old; once the upload is over (here aborted) it is an orphan.
+ */
+Test(store, gc_keeps_the_object_of_a_commit_in_flight)
+{
+	struct store *st = open_store();
+	struct store_upload *up = NULL;
+	struct store_gc_stats gs;
+	char id[STORE_ID_CHARS + 1], xy[64];
+	time_t now = time(NULL);
+
+	cr_assert_eq(store_upload_begin(st, &up), STORE_OK);
+	cr_assert_eq(store_upload_write(up, "in flight", 9), STORE_OK);
+	strcpy(id, store_upload_id(up));
+	snprintf(xy, sizeof(xy), "objects/%.2s", id);
+	mkdir(path_of(xy), 0700);
+	cr_assert_eq(link(part_path(id), obj_path(id)), 0);    /* as the commit links it */
+	set_mtime(obj_path(id), now - 2 * STORE_GC_ORPHAN_AGE);
+
+	cr_assert_eq(store_gc(st, now, 86400, &gs), STORE_OK, "%s", store_errmsg(st));
+	cr_assert(stats_zero(&gs));
+	cr_assert(exists(obj_path(id)));
+	cr_assert(exists(part_path(id)));                      /* a live writer's lock */
+
+	store_upload_abort(up);        /* as a crashed commit's rollback would not unlink it */
+	cr_assert_eq(store_gc(st, now, 86400, &gs), STORE_OK);
+	cr_assert_eq(gs.orphans_removed, 1);
+	cr_assert_not(exists(obj_path(id)));
+	store_close(st);
+}
+
+Test(store, gc_removes_what_dead_writers_left_in_tmp)
+{
+	struct store *st = open_store();
+	struct store_gc_stats gs;
+	char dead[STORE_ID_CHARS + 1], live[STORE_ID_CHARS + 1];
+	int fd;
+
+	cr_assert_eq(store_id_new(dead), 0);
+	cr_assert_eq(store_id_new(live), 0);
+	fake_leftover(dead, "crashed between link and COMMIT", 1);
+	fake_leftover(live, "being written", 1);
+	fd = open(part_path(live), O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_EX), 0);
+
+	/* The store is open already: only a sweep can find these. */
+	cr_assert_eq(store_gc(st, NOW, 86400, &gs), STORE_OK, "%s", store_errmsg(st));
+	cr_assert_eq(gs.tmp_removed, 1);
+	cr_assert_eq(gs.orphans_removed, 1);
+	cr_assert_not(exists(part_path(dead)));
+	cr_assert_not(exists(obj_path(dead)));
+	cr_assert(exists(part_path(live)));
+	cr_assert(exists(obj_path(live)));
+	close(fd);
+	store_close(st);
+}
+
+Test(store, gc_deletes_old_tombstone_rows)
+{
+	enum { T = 86400 };
+	struct store *st = open_store();
+	struct store_session ended, cookie, live, got;
+	struct store_input a, b, c, d, e, g;
+	struct store_gc_stats gs;
+
+	cr_assert_eq(store_session_create(st, NOW, TTL, &ended), STORE_OK);
+	cr_assert_eq(store_session_create(st, NOW, 30 * T, &cookie), STORE_OK);
+	cr_assert_eq(store_session_create(st, NOW, 60 * T, &live), STORE_OK);
+	put(st, ended.id, "a", NOW, &a);
+	put(st, ended.id, "b", NOW, &b);
+	put(st, cookie.id, "c", NOW, &c);
+	put(st, live.id, "d", NOW, &d);
+	put(st, live.id, "e", NOW, &e);
+	cr_assert_eq(store_session_end(st, ended.id, NOW + 10), STORE_OK);
+	cr_assert_eq(store_session_end(st, cookie.id, NOW + 10), STORE_OK);
+	cr_assert_eq(store_input_delete(st, d.id, NOW + 20), STORE_OK);
+
+	/* One second early: every tombstone stays (their tokens may still be valid). */
+	cr_assert_eq(store_gc(st, NOW + 10 + T - 1, T, &gs), STORE_OK, "%s", store_errmsg(st));
+	cr_assert(stats_zero(&gs));
+	cr_assert_eq(count_rows("SELECT count(*) FROM inputs"), 5);
+
+	cr_assert_eq(store_gc(st, NOW + 10 + T, T, &gs), STORE_OK, "%s", store_errmsg(st));
+	cr_assert_eq(gs.input_rows, 3);                         /* a, b, c */
+	cr_assert_eq(gs.session_rows, 1);                       /* ended; cookie not expired */
+	cr_assert_eq(gs.sessions_ended + gs.inputs_deleted + gs.files_removed, 0);
+	cr_assert_eq(store_input_get(st, a.id, &g), STORE_NOT_FOUND);
+	cr_assert_eq(store_input_get(st, c.id, &g), STORE_NOT_FOUND);
+	cr_assert_eq(store_session_get(st, ended.id, NOW, &got), STORE_NOT_FOUND);
+	cr_assert_eq(store_session_get(st, cookie.id, NOW, &got), STORE_GONE);
+	cr_assert_eq(store_input_get(st, d.id, &g), STORE_GONE);
+	store_input_free(&g);
+	cr_assert_eq(store_input_get(st, e.id, &g), STORE_OK);
+	store_input_free(&g);
+
+	cr_assert_eq(store_gc(st, NOW + 20 + T, T, &gs), STORE_OK);
+	cr_assert_eq(gs.input_rows, 1);                         /* d */
+	cr_assert_eq(gs.session_rows, 0);
+	cr_assert_eq(store_input_get(st, d.id, &g), STORE_NOT_FOUND);
+
+	/* The ended session's row goes once its cookie expired too; live ones never. */
+	cr_assert_eq(store_gc(st, NOW + 30 * T - 1, T, &gs), STORE_OK);
+	cr_assert_eq(gs.session_rows, 0);
+	cr_assert_eq(store_gc(st, NOW + 30 * T, T, &gs), STORE_OK);
+	cr_assert_eq(gs.session_rows, 1);
+	cr_assert_eq(gs.sessions_ended, 0);
+	cr_assert_eq(store_session_get(st, cookie.id, NOW, &got), STORE_NOT_FOUND);
+	cr_assert_eq(store_session_get(st, live.id, NOW, &got), STORE_OK);
+	cr_assert_eq(count_rows("SELECT count(*) FROM inputs"), 1);
+	cr_assert_eq(count_rows("SELECT count(*) FROM sessions"), 1);
+	cr_assert(exists(obj_path(e.id)));
+	cr_assert_eq(count_objects(), 1);
+	store_input_free(&a);
+	store_input_free(&b);
+	store_input_free(&c);
+	store_input_free(&d);
+	store_input_free(&e);
+	store_close(st);
+}
+
+/* More tombstones than one batch of the row deletion. */
+Test(store, gc_deletes_rows_in_batches)
+{
+	enum { N = 2500 };
+	struct store *st = open_store();
+	struct store_session ses;
+	struct store_gc_stats gs;
+	char sql[512];
+
+	cr_assert_eq(store_session_create(st, NOW, TTL, &ses), STORE_OK);
+	snprintf(sql, sizeof(sql),
+	         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+	         " INSERT INTO inputs(id, session_id, kind, content_type, filename, size, sha256,"
+	         " created_at, deleted_at) SELECT printf('gc%%020d', i), '%s', 'file', 'x/y', '',"
+	         " 1, '', %d, %d FROM n", N, ses.id, NOW, NOW + 1);
+	exec_db(sql);
+	cr_assert_eq(store_session_end(st, ses.id, NOW + 1), STORE_OK);
+	cr_assert_eq(store_gc(st, NOW + TTL, 50, &gs), STORE_OK, "%s", store_errmsg(st));
+	cr_assert_eq(gs.input_rows, N);
+	cr_assert_eq(gs.session_rows, 1);
+	cr_assert_eq(count_rows("SELECT count(*) FROM inputs"), 0);
+	cr_assert_eq(count_rows("SELECT count(*) FROM sessions"), 0);
+	store_close(st);
+}
+
+Test(store, gc_rejects_bad_arguments)
+{
+	struct store *st = open_store();
+	struct store_gc_stats gs;
+
+	memset(&gs, 0xff, sizeof(gs));
+	cr_assert_eq(store_gc(NULL, NOW, 1, &gs), STORE_INVALID);
+	cr_assert(stats_zero(&gs));
+	cr_assert_eq(store_gc(st, -1, 1, &gs), STORE_INVALID);
+	cr_assert_eq(store_gc(st, NOW, -1, &gs), STORE_INVALID);
+	cr_assert_eq(store_gc(st, 0, 0, &gs), STORE_OK);
+	cr_assert_eq(store_gc(st, INT64_MAX, INT64_MAX, &gs), STORE_OK, "%s", store_errmsg(st));
+	store_close(st);
+}
+
+/*
+ * Several processes collecting at once: every session is ended once, every file unlinked once
+ * (the others see ENOENT), and the counts over all of them add up exactly.
+ */
+Test(store, gc_in_several_processes_at_once)
+{
+	enum { PROCS = 4, SESSIONS = 40 };
+	struct store *st = open_store();
+	struct store_session ses, live;
+	struct store_input in;
+	struct store_gc_stats sum, gs;
+	int go[2], res[2], i, status;
+	pid_t pids[PROCS];
+
+	cr_assert_eq(store_session_create(st, NOW, 10 * TTL, &live), STORE_OK);
+	put(st, live.id, "live", NOW, &in);
+	store_input_free(&in);
+	for (i = 0; i < SESSIONS; i++) {
+		cr_assert_eq(store_session_create(st, NOW, TTL, &ses), STORE_OK);
+		put(st, ses.id, "one", NOW, &in);
+		cr_assert_eq(make_derived(st, in.id, "wav", "one wav"), STORE_OK);
+		store_input_free(&in);
+		put(st, ses.id, "two", NOW, &in);
+		store_input_free(&in);
+	}
+	store_close(st);
+	cr_assert_eq(count_objects(), 1 + 3 * SESSIONS);
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(res), 0);
+	for (i = 0; i < PROCS; i++) {
+		pids[i] = fork();
+		cr_assert_geq(pids[i], 0);
+		if (pids[i] == 0) {
+			struct store *cst = NULL;
+			char c;
+
+			close(go[1]);
+			close(res[0]);
+			if (store_open(dir, &cst) != STORE_OK)
+				_exit(2);
+			if (read(go[0], &c, 1) != 0)
+				_exit(3);
+			if (store_gc(cst, NOW + TTL, 86400, &gs) != STORE_OK) {
+				fprintf(stderr, "gc: %s\n", store_errmsg(cst));
+				_exit(4);
+			}
+			store_close(cst);
+			_exit(write(res[1], &gs, sizeof(gs)) == (ssize_t)sizeof(gs) ? 0 : 5);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	close(res[1]);
+	memset(&sum, 0, sizeof(sum));
+	for (i = 0; i < PROCS; i++) {
+		cr_assert_eq(read(res[0], &gs, sizeof(gs)), (ssize_t)sizeof(gs));
+		sum.sessions_ended += gs.sessions_ended;
+		sum.inputs_deleted += gs.inputs_deleted;
+		sum.files_removed += gs.files_removed;
+		sum.orphans_removed += gs.orphans_removed;
+	}
+	for (i = 0; i < PROCS; i++) {
+		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d: %d", i, status);
+	}
+	close(res[0]);
+	cr_assert_eq(sum.sessions_ended, SESSIONS);
+	cr_assert_eq(sum.inputs_deleted, 2 * SESSIONS);
+	cr_assert_eq(sum.files_removed, 3 * SESSIONS);
+	cr_assert_eq(sum.orphans_removed, 0);
+	cr_assert_eq(count_objects(), 1);
+	cr_assert_eq(count_rows("SELECT count(*) FROM sessions WHERE ended_at IS NULL"), 1);
+	cr_assert_eq(count_rows("SELECT count(*) FROM inputs WHERE deleted_at IS NULL"), 1);
+}
