@@ -166,7 +166,9 @@ static void read_raw(struct upload *u, char *buf)
 
 	for (f = 0; f < META_NFIELDS; f++) {
 		int q = req_query(u->r, meta_field_name(f), value, sizeof value);
-		if (q < 0)
+		if (q > 0 && http_query_count(u->r->query, meta_field_name(f)) > 1)
+			fail(u, 400, "bad_metadata", "%s: given more than once", meta_field_name(f));
+		else if (q < 0)
 			fail(u, 400, "bad_metadata", "%s: badly encoded or too long", meta_field_name(f));
 		else if (q > 0 && meta_set(&u->meta, f, value, err, sizeof err) != 0)
 			fail(u, 400, "bad_metadata", "%s", err);
@@ -181,13 +183,18 @@ static void annotation(struct upload *u, const char *text)
 {
 	json_error_t je;
 	json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	enum json_error_code code = root == NULL ? json_error_code(&je) : json_error_unknown;
 	char err[160];
 
+	/* Framing: the bytes must be a JSON object. Anything wrong inside one is bad metadata. */
 	if (strlen(text) != u->ab.length)
 		fail(u, 400, "bad_annotated_binary", "the metadata holds a NUL byte");
-	else if (!json_is_object(root))
-		fail(u, 400, "bad_annotated_binary", "the metadata is not a JSON object: %s",
-		     root == NULL ? je.text : "another type");
+	else if (root == NULL && code != json_error_duplicate_key &&
+	         code != json_error_numeric_overflow && code != json_error_null_character &&
+	         code != json_error_null_byte_in_key)
+		fail(u, 400, "bad_annotated_binary", "the metadata is not JSON: %s", je.text);
+	else if (root != NULL && !json_is_object(root))
+		fail(u, 400, "bad_annotated_binary", "the metadata is not a JSON object");
 	else if (meta_set_json(&u->meta, text, err, sizeof err) != 0)
 		fail(u, 400, "bad_metadata", "%s", err);
 	json_decref(root);

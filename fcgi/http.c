@@ -47,25 +47,48 @@ static int urldecode(const char *s, size_t len, char *out, size_t outsz)
 	return 0;
 }
 
-int http_query_get(const char *q, const char *key, char *out, size_t outsz)
+/* Find the next parameter named key in *q, advancing *q past it: 1 with its undecoded value in
+   *val and *vlen (empty when it has no '='), or 0 at the end. */
+static int next_param(const char **q, const char *key, const char **val, size_t *vlen)
 {
 	size_t klen = strlen(key);
 
-	while (q != NULL && *q != '\0') {
-		const char *amp = strchr(q, '&');
-		size_t len = amp ? (size_t)(amp - q) : strlen(q);
-		const char *eq = memchr(q, '=', len);
-		size_t nlen = eq ? (size_t)(eq - q) : len;
+	while (*q != NULL && **q != '\0') {
+		const char *p = *q, *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t nlen = eq ? (size_t)(eq - p) : len;
 
+		*q = amp ? amp + 1 : NULL;
 		/* Keys are matched undecoded: ours are plain ASCII words. Empty sequences are skipped. */
-		if (len > 0 && nlen == klen && memcmp(q, key, klen) == 0) {
-			if (eq == NULL)
-				return urldecode("", 0, out, outsz) == 0 ? 1 : -1;
-			return urldecode(eq + 1, len - nlen - 1, out, outsz) == 0 ? 1 : -1;
+		if (len > 0 && nlen == klen && memcmp(p, key, klen) == 0) {
+			*val = eq ? eq + 1 : "";
+			*vlen = eq ? len - nlen - 1 : 0;
+			return 1;
 		}
-		q = amp ? amp + 1 : NULL;
 	}
 	return 0;
+}
+
+int http_query_get(const char *q, const char *key, char *out, size_t outsz)
+{
+	const char *val;
+	size_t vlen;
+
+	if (!next_param(&q, key, &val, &vlen))
+		return 0;
+	return urldecode(val, vlen, out, outsz) == 0 ? 1 : -1;
+}
+
+int http_query_count(const char *q, const char *key)
+{
+	const char *val;
+	size_t vlen;
+	int n = 0;
+
+	while (next_param(&q, key, &val, &vlen))
+		n++;
+	return n;
 }
 
 int http_cookie_get(const char *header, const char *name, char *out, size_t outsz)
@@ -80,7 +103,9 @@ int http_cookie_get(const char *header, const char *name, char *out, size_t outs
 		while (*p == ' ' || *p == '\t')
 			p++;
 		semi = strchr(p, ';');
-		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+		/* The pair ends at the ';': a name holding one (never ours) matches nothing. */
+		if ((semi == NULL || (size_t)(semi - p) > nlen) && strncmp(p, name, nlen) == 0 &&
+		    p[nlen] == '=') {
 			v = p + nlen + 1;
 			vlen = semi ? (size_t)(semi - v) : strlen(v);
 			while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
@@ -267,7 +292,8 @@ int http_date_parse(const char *s, time_t *out)
 	    sec > 60)
 		return -1;
 	v = civil_seconds(year, mon, mday, h, m, sec);
-	if ((int64_t)(time_t)v != v)
+	/* A leap second closing 9999 is a time no IMF-fixdate can give back: refuse it. */
+	if (v > DATE_MAX || (int64_t)(time_t)v != v)
 		return -1;
 	*out = (time_t)v;
 	return 0;

@@ -17,6 +17,9 @@
  */
 int http_query_get(const char *q, const char *key, char *out, size_t outsz);
 
+/* http_query_count: how many parameters named key the query string q holds (see http_query_get). */
+int http_query_count(const char *q, const char *key);
+
 /*
  * http_cookie_get: find the cookie named name in a Cookie header field value (RFC 6265 section
  * 5.4: "name=value" pairs separated by ";" and optional spaces) and copy its value, without

@@ -71,7 +71,7 @@ void resp_status(struct req *r, int status)
 
 void resp_header(struct req *r, const char *name, const char *fmt, ...)
 {
-	char value[1024];
+	char value[4096];   /* the longest is Content-Disposition: 255 bytes of name, twice, encoded */
 	va_list ap;
 	int n;
 

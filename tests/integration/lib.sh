@@ -420,3 +420,91 @@ need_tools() {
 	fail "$name" "not installed:$missing (make deps installs them)"
 	return 1
 }
+
+# Tokens and raw requests (issue 4) --------------------------------------------------------------
+
+# be64 N: the 8 bytes of N (0 <= N < 2^63), big-endian.
+be64() { printf '%b' "$(printf '%016x' "$1" | sed 's/../\\x&/g')"; }
+
+# b64url_encode: standard input as base64url without padding (RFC 4648 section 5).
+b64url_encode() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# b64url_decode TEXT: the bytes TEXT encodes, on standard output (nothing when it is not base64url).
+b64url_decode() {
+	local s=$1
+	case $((${#s} % 4)) in 2) s+='==' ;; 3) s+='=' ;; esac
+	printf '%s' "$s" | tr -- '-_' '+/' | base64 -d 2>/dev/null
+}
+
+# token_payload_byte TOKEN N: byte N (0-based, decimal) of the token's 53-byte payload, the
+# base64url text of its first 71 characters (tokens/token.h).
+token_payload_byte() { b64url_decode "${1:0:71}" | od -An -tu1 -j"$2" -N1 | tr -d ' '; }
+
+# token_key_id TOKEN: the key id of a token, payload bytes 1..4 big-endian; empty when undecodable.
+token_key_id() {
+	b64url_decode "${1:0:71}" | od -An -tu1 -j1 -N4 |
+		awk 'NF == 4 { print (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'
+}
+
+# key_hex KEYFILE ID: the 64 hex digits of key ID in a key file ("ID HEX" lines).
+key_hex() { awk -v id="$2" '$1 == id { print $2 }' "$1"; }
+
+# token_make KEYFILE SIGN_ID KEY_ID IAT EXP SESSION INPUT: a version 1 token made here, independently
+# of the app: the payload claims key KEY_ID, issued at IAT, expiring at EXP (Unix seconds), for
+# the 22-character ids SESSION and INPUT, and is signed with key SIGN_ID of KEYFILE (openssl).
+# Prints nothing when SIGN_ID is not in KEYFILE.
+token_make() {
+	local keyfile=$1 sign=$2 kid=$3 iat=$4 exp=$5 session=$6 input=$7 hex pl
+	hex=$(key_hex "$keyfile" "$sign")
+	[ -n "$hex" ] || return 1
+	pl=$(mktemp "${TMPDIR:-/tmp}/mg-payload.XXXXXX")
+	{
+		printf '\001'
+		be32 "$kid"
+		be64 "$iat"
+		be64 "$exp"
+		b64url_decode "$session"
+		b64url_decode "$input"
+	} >"$pl"
+	printf '%s.%s' "$(b64url_encode <"$pl")" \
+		"$(openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hex" -binary <"$pl" | b64url_encode)"
+	rm -f "$pl"
+}
+
+# token_flip TOKEN PART BYTE MASK: TOKEN with byte BYTE of its payload (PART p) or of its MAC
+# (PART m) XORed with MASK (1..255), re-encoded: a bit-flipped token of the right shape.
+token_flip() {
+	local tok=$1 part=$2 byte=$3 mask=$4 text f v
+	if [ "$part" = p ]; then text=${tok%%.*}; else text=${tok#*.}; fi
+	f=$(mktemp "${TMPDIR:-/tmp}/mg-flip.XXXXXX")
+	b64url_decode "$text" >"$f"
+	v=$(od -An -tu1 -j"$byte" -N1 "$f" | tr -d ' ')
+	printf '%b' "$(printf '\\x%02x' $((v ^ mask)))" |
+		dd of="$f" bs=1 seek="$byte" conv=notrunc status=none
+	text=$(b64url_encode <"$f")
+	rm -f "$f"
+	if [ "$part" = p ]; then printf '%s.%s' "$text" "${tok#*.}"; else printf '%s.%s' "${tok%%.*}" "$text"; fi
+}
+
+# raw_http FILE [WAIT]: send FILE (a whole HTTP/1.1 request, exact bytes) to BASE over a bash
+# /dev/tcp socket and read the answer for at most WAIT seconds (default 5); sets STATUS (000 when
+# nothing came back), HDRS and BODY as http does. For what curl will not send: a Content-Length
+# that lies, two of them, bytes after the body.
+raw_http() {
+	local file=$1 wait=${2:-5} hostport=${BASE#http://} fd raw
+	REQ_N=$((REQ_N + 1))
+	REQ_METHOD=RAW REQ_PATH=$(basename "$file")
+	HDRS=$OUT/req/$REQ_N.headers BODY=$OUT/req/$REQ_N.body raw=$OUT/req/$REQ_N.raw
+	: >"$raw"
+	if exec {fd}<>"/dev/tcp/${hostport%%:*}/${hostport##*:}"; then
+		# shellcheck disable=SC2261 # stdout to the socket, stderr (EPIPE) away
+		cat "$file" >&"$fd" 2>/dev/null
+		timeout "$wait" cat <&"$fd" >"$raw" 2>/dev/null
+		exec {fd}>&-
+	fi
+	STATUS=$(head -n 1 "$raw" | sed -n 's/^HTTP\/1\.[01] \([0-9][0-9][0-9]\).*/\1/p')
+	STATUS=${STATUS:-000}
+	awk 'NR == 1, /^\r?$/' "$raw" >"$HDRS"
+	awk 'f { print } /^\r?$/ { f = 1 }' "$raw" >"$BODY"
+	printf 'RAW %s -> %s\n' "$file" "$STATUS" >>"$OUT/requests.log"
+}

@@ -772,3 +772,14 @@ Test(etag, long_list)
 	cr_assert_eq(http_etag_match(list, "\"tag10000\"", 0), 0);
 	cr_assert_eq(http_etag_match(list, "\"tag0\"", 1), 1);
 }
+
+Test(http_query, count)
+{
+	cr_assert_eq(http_query_count("", "a"), 0);
+	cr_assert_eq(http_query_count(NULL, "a"), 0);
+	cr_assert_eq(http_query_count("a=1", "a"), 1);
+	cr_assert_eq(http_query_count("a=1&b=2&a=3", "a"), 2);
+	cr_assert_eq(http_query_count("a&a=&&a=x", "a"), 3);
+	cr_assert_eq(http_query_count("ab=1&ba=2&a_=3", "a"), 0);
+	cr_assert_eq(http_query_count("sampling_rate=1&sampling_rate=2", "sampling_rate"), 2);
+}
