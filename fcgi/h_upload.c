@@ -15,6 +15,7 @@
 #include "media/sniff.h"
 
 #define READ_CHUNK (128 * 1024)   /* bytes per read of the request body */
+#define AUDIO_OPEN_CPU_SECONDS 2  /* opening a file takes milliseconds; a hang takes forever */
 #define FRAMING    (128 * 1024)   /* multipart headers and fields, or annotated metadata */
 
 struct upload {
@@ -270,7 +271,8 @@ static void probe_audio(struct upload *u, int fd)
 	int dfd;
 	size_t i;
 
-	if ((e = audio_probe(&src, &info, err, sizeof err)) != AUDIO_OK) {
+	if ((e = audio_open_check(&src, AUDIO_OPEN_CPU_SECONDS, err, sizeof err)) != AUDIO_OK ||
+	    (e = audio_probe(&src, &info, err, sizeof err)) != AUDIO_OK) {
 		fail(u, e == AUDIO_UNSUPPORTED ? 415 : 500, e == AUDIO_UNSUPPORTED ?
 		     "unsupported_media_type" : "internal", "audio: %s", err);
 		return;

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sndfile.h>
@@ -405,6 +407,38 @@ audio_dec_finish(struct audio_dec *d, char *err, size_t errsz)
 		return AUDIO_UNSUPPORTED;
 	}
 	return AUDIO_OK;
+}
+
+enum audio_err
+audio_open_check(const struct audio_source *src, unsigned cpu_seconds, char *err, size_t errsz)
+{
+	struct rlimit cpu = {cpu_seconds, cpu_seconds + 1};
+	struct audio_dec d;
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		audio_seterr(err, errsz, "cannot fork to open the audio: %s", strerror(errno));
+		return AUDIO_INTERNAL;
+	}
+	if (pid == 0) {
+		/* The child only opens: its fate is the answer. _exit: no atexit, no stdio flush. */
+		setrlimit(RLIMIT_CPU, &cpu);
+		if (audio_dec_open(&d, src, NULL, 0) == AUDIO_OK)
+			audio_dec_close(&d);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			audio_seterr(err, errsz, "waitpid: %s", strerror(errno));
+			return AUDIO_INTERNAL;
+		}
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return AUDIO_OK;
+	audio_seterr(err, errsz, "opening the file did not finish within %u s of CPU time (a "
+	             "malformed header)", cpu_seconds);
+	return AUDIO_UNSUPPORTED;
 }
 
 enum audio_err

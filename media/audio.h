@@ -57,6 +57,18 @@ enum audio_err audio_probe(const struct audio_source *src, struct audio_info *in
                            size_t errsz);
 
 /*
+ * audio_open_check: open src with libsndfile in a child process limited to cpu_seconds of CPU
+ * time (RLIMIT_CPU), and close it. Some malformed headers make libsndfile 1.2 loop forever while
+ * opening (libsndfile issue #1118: a WAV LIST/INFO sub-chunk claiming 4 GiB); run this before
+ * audio_probe on untrusted files so that such a file costs a child, not the server process.
+ * Returns AUDIO_OK when the open finished (whether or not libsndfile accepted the file: audio_probe
+ * gives the reason), AUDIO_UNSUPPORTED when the child ran out of time or died, AUDIO_INTERNAL when
+ * fork or waitpid failed.
+ */
+enum audio_err audio_open_check(const struct audio_source *src, unsigned cpu_seconds, char *err,
+                                size_t errsz);
+
+/*
  * audio_to_wav: decode src and write a complete WAV file (wav_header, then PCM) to out_fd from
  * offset 0 (the file is truncated first), converting to sample_rate Hz (0: keep the source's)
  * with libsoxr at its high quality (SOXR_HQ), and to channels (0: keep): a downmix averages all

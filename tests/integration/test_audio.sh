@@ -326,6 +326,17 @@ audio_errors() {
 	expect_post_error auderr "pcm_s16le stereo, 31998 bytes, raw" 400 bad_metadata \
 		"/inputs?kind=audio&format=pcm_s16le&sampling_rate=16000&num_channels=2" \
 		--data-binary "@$f.odd" -H 'Content-Type: application/octet-stream'
+	# A WAV whose LIST chunk makes libsndfile 1.2 loop forever while opening (its issue #1118,
+	# found by tests/fuzz): the open runs in a CPU-limited child, so it costs a 415, not a server
+	# process, and the server answers at once afterwards.
+	local t0=$SECONDS
+	expect_post_error auderr "a WAV that hangs libsndfile's open" 415 unsupported_media_type \
+		"/inputs?kind=audio" -H 'Content-Type: audio/wav' \
+		--data-binary "@$ROOT/tests/fixtures/libsndfile-1118-hang.wav"
+	assert_true "the hanging WAV was refused within 15 s" "took $((SECONDS - t0)) s" \
+		test $((SECONDS - t0)) -le 15
+	http GET /healthz
+	assert_status "healthy after the hanging WAV" 200
 	head -c 44098 "$A_F32_1" >"$f.f32odd"
 	expect_post_error auderr "pcm_f32le mono, 4n+2 bytes" 400 bad_metadata \
 		"/inputs?kind=audio&format=pcm_f32le&sampling_rate=22050&num_channels=1" \

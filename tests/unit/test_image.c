@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -842,4 +843,31 @@ Test(image, raw_to_png_errors)
 	close(in);
 	close(out);
 	free(px);
+}
+
+/*
+ * A 49-byte PNG whose zTXt chunk claims 0x40000000 bytes (found by fuzz_image): libpng 1.6.39
+ * would allocate and clear the claimed length before reading. With 256 MiB of address space,
+ * the probe must refuse it as truncated, not run out of memory.
+ */
+Test(image, text_chunk_length_is_not_an_allocation)
+{
+	static const unsigned char png[] = {
+		0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+		0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x09,
+		0x08, 0x06, 0x00, 0x00, 0x00, 0xe0, 0x91, 0x06, 0x10, 0x40, 0x00, 0x00,
+		0x00, 0x7a, 0x54, 0x58, 0x74, 0x6b, 0x65, 0x79, 0x00, 0x00, 0x61, 0x62,
+		0x63,
+	};
+	struct rlimit rl = {256u << 20, 256u << 20};
+	struct image_info info;
+	char err[256] = "";
+	int fd = memfd_create("ztxt", 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, png, sizeof png), (ssize_t)sizeof png);
+	cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+	cr_assert_eq(image_probe(fd, 100000000, &info, err, sizeof err), IMAGE_CORRUPT, "%s", err);
+	cr_assert_neq(err[0], '\0');
+	close(fd);
 }
