@@ -1,4 +1,7 @@
 /* fuzz_annotated.c: libFuzzer harness for the annotated binary parser and its JSON metadata. */
+// fuzz-sources: fcgi/annotated.c fcgi/meta.c
+// fuzz-pkgs: jansson
+// fuzz-max-len: 8192
 /*
  * Build and run:
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. \

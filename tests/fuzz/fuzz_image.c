@@ -1,4 +1,7 @@
 /* fuzz_image.c: libFuzzer harness for PNG/JPEG validation (media/image.c, image_probe). */
+// fuzz-sources: media/image.c
+// fuzz-pkgs: libpng libjpeg
+// fuzz-max-len: 65536
 /*
  * Build and run:
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. \

@@ -1,4 +1,6 @@
 /* fuzz_multipart.c: libFuzzer harness for the multipart/form-data parser (fcgi/multipart.c). */
+// fuzz-sources: fcgi/multipart.c
+// fuzz-max-len: 16384
 /*
  * Build and run:
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. \
