@@ -181,6 +181,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (n > FUZZ_MAX_INPUT)
 		return 0;
+	/* libsndfile 1.2 can loop forever parsing a LIST chunk (its issue #1118, found here: see
+	   crashes/README.md). The app opens uploads in a CPU-limited child (audio_open_check);
+	   here LIST chunks are left out so that the time goes to our code, not to that known hang. */
+	if (!src.raw && memmem(body, n, "LIST", 4) != NULL)
+		return 0;
 	fill(in_fd, body, n);
 
 	memset(&info, 0x77, sizeof info);
