@@ -2,6 +2,7 @@
 #include "media/audio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,20 +415,40 @@ audio_open_check(const struct audio_source *src, unsigned cpu_seconds, char *err
 {
 	struct rlimit cpu = {cpu_seconds, cpu_seconds + 1};
 	struct audio_dec d;
-	int status;
-	pid_t pid = fork();
+	char why[256] = "";
+	size_t got = 0;
+	ssize_t n;
+	int status, fds[2];
+	pid_t pid;
 
-	if (pid < 0) {
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		audio_seterr(err, errsz, "pipe: %s", strerror(errno));
+		return AUDIO_INTERNAL;
+	}
+	if ((pid = fork()) < 0) {
 		audio_seterr(err, errsz, "cannot fork to open the audio: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
 		return AUDIO_INTERNAL;
 	}
 	if (pid == 0) {
-		/* The child only opens: its fate is the answer. _exit: no atexit, no stdio flush. */
+		/* The child only opens, and says why it could not. _exit: no atexit, no stdio. */
+		close(fds[0]);
 		setrlimit(RLIMIT_CPU, &cpu);
-		if (audio_dec_open(&d, src, NULL, 0) == AUDIO_OK)
+		if (audio_dec_open(&d, src, why, sizeof why) == AUDIO_OK) {
 			audio_dec_close(&d);
-		_exit(0);
+			_exit(0);
+		}
+		if (write(fds[1], why, strlen(why)) < 0)
+			_exit(2);
+		_exit(1);
 	}
+	close(fds[1]);
+	while (got < sizeof why - 1 && ((n = read(fds[0], why + got, sizeof why - 1 - got)) > 0 ||
+	                                (n < 0 && errno == EINTR)))
+		got += n > 0 ? (size_t)n : 0;
+	why[got] = '\0';
+	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			audio_seterr(err, errsz, "waitpid: %s", strerror(errno));
@@ -436,8 +457,11 @@ audio_open_check(const struct audio_source *src, unsigned cpu_seconds, char *err
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return AUDIO_OK;
-	audio_seterr(err, errsz, "opening the file did not finish within %u s of CPU time (a "
-	             "malformed header)", cpu_seconds);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+		audio_seterr(err, errsz, "%s", why[0] ? why : "libsndfile cannot open it");
+	else
+		audio_seterr(err, errsz, "opening the file did not finish within %u s of CPU time "
+		             "(a malformed header)", cpu_seconds);
 	return AUDIO_UNSUPPORTED;
 }
 

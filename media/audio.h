@@ -61,9 +61,11 @@ enum audio_err audio_probe(const struct audio_source *src, struct audio_info *in
  * time (RLIMIT_CPU), and close it. Some malformed headers make libsndfile 1.2 loop forever while
  * opening (libsndfile issue #1118: a WAV LIST/INFO sub-chunk claiming 4 GiB); run this before
  * audio_probe on untrusted files so that such a file costs a child, not the server process.
- * Returns AUDIO_OK when the open finished (whether or not libsndfile accepted the file: audio_probe
- * gives the reason), AUDIO_UNSUPPORTED when the child ran out of time or died, AUDIO_INTERNAL when
- * fork or waitpid failed.
+ * A file libsndfile refuses is then never opened by the caller's process either, which also
+ * keeps libsndfile 1.2.0's leak on refused Ogg Vorbis streams (vorbis_info_init) out of it.
+ * Returns AUDIO_OK when libsndfile opened the file; AUDIO_UNSUPPORTED with libsndfile's reason
+ * in err when it refused it, or when the child ran out of time or died; AUDIO_INTERNAL when
+ * pipe, fork or waitpid failed.
  */
 enum audio_err audio_open_check(const struct audio_source *src, unsigned cpu_seconds, char *err,
                                 size_t errsz);
