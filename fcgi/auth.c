@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "fcgi/handlers.h"
+#include "fcgi/metrics.h"
 
 int auth_request_token(const struct req *r, char *out, size_t outsz)
 {
@@ -38,6 +39,7 @@ int auth_token(struct req *r, const char *id, struct store_input *in, struct tok
 	int found = auth_request_token(r, tok, sizeof tok);
 
 	if (found == 0) {
+		metrics_token_failure(r->app->metrics, METRICS_TOKEN_MISSING);
 		resp_error(r, 401, "token_missing", "this request needs a token (?token= or Bearer)");
 		return -1;
 	}
@@ -46,21 +48,25 @@ int auth_token(struct req *r, const char *id, struct store_input *in, struct tok
 	case TOKEN_OK:
 		break;
 	case TOKEN_EXPIRED:
+		metrics_token_failure(r->app->metrics, METRICS_TOKEN_EXPIRED);
 		resp_error(r, 410, "token_expired", "the token expired; ask the owner for a new link");
 		return -1;
 	case TOKEN_INTERNAL:
 		resp_error(r, 500, "internal", "token verification failed");
 		return -1;
 	default:
+		metrics_token_failure(r->app->metrics, METRICS_TOKEN_INVALID);
 		resp_error(r, 403, "token_invalid", "the token is malformed or its signature is wrong");
 		return -1;
 	}
 	if (strcmp(claims->input, id) != 0) {
+		metrics_token_failure(r->app->metrics, METRICS_TOKEN_WRONG_INPUT);
 		resp_error(r, 403, "token_wrong_input", "the token is for another input");
 		return -1;
 	}
 	se = store_session_get(r->app->store, claims->session, r->now, &s);
 	if (se == STORE_GONE || se == STORE_NOT_FOUND) {
+		metrics_token_failure(r->app->metrics, METRICS_TOKEN_SESSION_ENDED);
 		resp_error(r, 410, "session_ended", "the session this token belongs to has ended");
 		return -1;
 	}
@@ -69,10 +75,12 @@ int auth_token(struct req *r, const char *id, struct store_input *in, struct tok
 	se = store_input_get(r->app->store, id, in);
 	if (se == STORE_GONE) {
 		store_input_free(in);
+		metrics_token_failure(r->app->metrics, METRICS_TOKEN_INPUT_DELETED);
 		resp_error(r, 410, "input_deleted", "this input was deleted");
 		return -1;
 	}
 	if (se == STORE_NOT_FOUND) {
+		metrics_token_failure(r->app->metrics, METRICS_TOKEN_NOT_FOUND);
 		resp_error(r, 404, "not_found", "no such input");
 		return -1;
 	}

@@ -1,5 +1,6 @@
 /* config.c: start-up configuration from the environment and an optional KEY=VALUE file. */
 #include "fcgi/config.h"
+#include "fcgi/metrics.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,6 +57,19 @@ static int set(struct config *cfg, const char *name, const char *val, char *err,
 		strcpy(path, val);
 		return 0;
 	}
+	if (strcmp(name, "MEDIAGATE_METRICS_ALLOW") == 0) {
+		char why[160];
+		if (strlen(val) >= sizeof cfg->metrics_allow) {
+			snprintf(err, errsz, "%s: too long", name);
+			return -1;
+		}
+		if (metrics_allow_check(val, why, sizeof why) != 0) {
+			snprintf(err, errsz, "%s: %s", name, why);
+			return -1;
+		}
+		strcpy(cfg->metrics_allow, val);
+		return 0;
+	}
 	/* Sizes and counts: K, M, G are powers of 1024 for both. */
 	count = strcmp(name, "MEDIAGATE_MAX_UPLOAD") == 0         ? &cfg->max_upload
 	      : strcmp(name, "MEDIAGATE_MAX_PIXELS") == 0         ? &cfg->max_pixels
@@ -90,6 +104,7 @@ static const char *const names[] = {
 	"MEDIAGATE_DATA_DIR", "MEDIAGATE_KEYRING", "MEDIAGATE_MAX_UPLOAD", "MEDIAGATE_MAX_PIXELS",
 	"MEDIAGATE_TOKEN_TTL", "MEDIAGATE_TOKEN_TTL_MAX", "MEDIAGATE_SESSION_TTL",
 	"MEDIAGATE_SESSION_MAX_BYTES", "MEDIAGATE_SESSION_MAX_INPUTS", "MEDIAGATE_GC_INTERVAL",
+	"MEDIAGATE_METRICS_ALLOW",
 };
 
 static int load_file(struct config *cfg, const char *path, char *err, size_t errsz)

@@ -17,6 +17,9 @@ struct config {
 	uint64_t session_max_bytes;       /* MEDIAGATE_SESSION_MAX_BYTES, live inputs, default 10 GiB */
 	uint64_t session_max_inputs;      /* MEDIAGATE_SESSION_MAX_INPUTS, live inputs, default 1000 */
 	int64_t  gc_interval;             /* MEDIAGATE_GC_INTERVAL, seconds between sweeps, 600 */
+	/* MEDIAGATE_METRICS_ALLOW: who besides loopback may GET /metrics: "any", or a
+	   comma-separated list of IP addresses (checked by metrics_allow_check); "" none */
+	char     metrics_allow[1024];
 };
 
 /*

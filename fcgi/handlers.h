@@ -14,8 +14,15 @@
 typedef void handler_fn(struct req *r, const char *id);
 
 /* router.c */
-/* route: dispatch r to its handler, or answer 404 / 405 (with Allow). */
+/*
+ * route: dispatch r to its handler, or answer 404 / 405 (with Allow). Sets r->route (the
+ * matched path pattern, also for a 405; NULL for a 404) and r->route_index (-1 unless a
+ * handler ran).
+ */
 void route(struct req *r);
+/* route_count, route_at: the route table, in order: entry i's pattern and *method; NULL past it. */
+size_t route_count(void);
+const char *route_at(size_t i, const char **method);
 
 /* h_sessions.c: POST /sessions, DELETE /sessions/current */
 handler_fn h_session_create, h_session_end;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fcgi/handlers.h"
+#include "fcgi/metrics.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 	      "configuration: MEDIAGATE_DATA_DIR, MEDIAGATE_KEYRING, MEDIAGATE_MAX_UPLOAD,\n"
 	      "MEDIAGATE_TOKEN_TTL, MEDIAGATE_TOKEN_TTL_MAX, MEDIAGATE_SESSION_TTL,\n"
 	      "MEDIAGATE_MAX_PIXELS, MEDIAGATE_SESSION_MAX_BYTES, MEDIAGATE_SESSION_MAX_INPUTS,\n"
-	      "MEDIAGATE_GC_INTERVAL, MEDIAGATE_CONFIG (see README.md)\n", f);
+	      "MEDIAGATE_GC_INTERVAL, MEDIAGATE_METRICS_ALLOW, MEDIAGATE_CONFIG (see README.md)\n", f);
 }
 
 /* Load the configuration, the keyring (created at first start) and open the store. */
@@ -60,6 +61,8 @@ static int app_open(struct app *app, int create_key)
 
 static void app_close(struct app *app)
 {
+	metrics_close(app->metrics);
+	app->metrics = NULL;
 	store_close(app->store);
 	keyring_wipe(&app->keys);
 }
@@ -169,19 +172,105 @@ static int req_init(struct req *r, FCGX_Request *fx, struct app *app)
 	return 0;
 }
 
-/* One access-log line on stderr; the query (it holds tokens) and cookies are never logged. */
-static void access_log(const struct req *r, unsigned long serial)
+/* Seconds since the request started (CLOCK_MONOTONIC: no jumps with the wall clock). */
+static double elapsed(const struct req *r)
 {
 	struct timespec end;
-	double ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
-	ms = (double)(end.tv_sec - r->started.tv_sec) * 1e3 +
-	     (double)(end.tv_nsec - r->started.tv_nsec) / 1e6;
-	fprintf(stderr, "mediagate[%ld]: req=%lu %s %.200s %d in=%llu out=%llu %.1fms%s%s\n",
-	        (long)getpid(), serial, r->method, r->path, r->status,
-	        (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out, ms,
-	        r->note ? " " : "", r->note ? r->note : "");
+	return (double)(end.tv_sec - r->started.tv_sec) +
+	       (double)(end.tv_nsec - r->started.tv_nsec) / 1e9;
+}
+
+#define LOG_VALUE_MAX 256   /* bytes of a logged value (the path); longer ones end in "..." */
+#define LOG_TAIL_MAX  128   /* " status=... in=... out=... ms=..." and the newline */
+
+/*
+ * Append " key=value" to line (logfmt): the value as it is when it is printable ASCII without
+ * space, '"', '=' or '\', else quoted, with '"' and '\' escaped and any other byte as \xNN,
+ * so that a client's bytes can neither split the line nor fake a field.
+ */
+static void log_field(char *line, size_t size, size_t *len, const char *key, const char *v)
+{
+	size_t n = strlen(v), i, cut = n > LOG_VALUE_MAX ? LOG_VALUE_MAX : n;
+	int quote = n == 0;
+	char *p;
+
+	for (i = 0; i < cut && !quote; i++)
+		quote = v[i] <= ' ' || v[i] > '~' || v[i] == '"' || v[i] == '=' || v[i] == '\\';
+	/*
+	 * The worst case: 4 bytes per value byte, quotes, "...", the key, " =", and room kept
+	 * for the numeric fields and the newline that follow.
+	 */
+	if (*len + strlen(key) + 4 * cut + 8 + LOG_TAIL_MAX >= size)
+		return;
+	p = line + *len;
+	p += sprintf(p, " %s=%s", key, quote ? "\"" : "");
+	for (i = 0; i < cut; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c == '"' || c == '\\')
+			p += sprintf(p, "\\%c", c);
+		else if (c < ' ' || c > '~')
+			p += sprintf(p, "\\x%02x", c);
+		else
+			*p++ = (char)c;
+	}
+	p += sprintf(p, "%s%s", cut < n ? "..." : "", quote ? "\"" : "");
+	*len = (size_t)(p - line);
+}
+
+/*
+ * One access-log line per request on stderr (the web server's error log), logfmt after the
+ * word "mediagate": ts (RFC 3339 UTC, milliseconds), pid, id (as X-Request-Id), method, route
+ * (the pattern, "other" when none matched), path, status, in and out (body bytes), ms, and
+ * reason (the error code) for failures. The query (it holds tokens) and the request's header
+ * fields (Cookie, Authorization) are never logged. One write, so that the lines of several
+ * processes sharing the log do not mix.
+ */
+static void access_log(const struct req *r, double seconds)
+{
+	char line[4096], ts[32];
+	struct timespec now;
+	struct tm tm;
+	size_t len;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	len = (size_t)snprintf(line, sizeof line, "mediagate ts=%s.%03ldZ pid=%ld id=%s", ts,
+	                       now.tv_nsec / 1000000, (long)getpid(), r->request_id);
+	log_field(line, sizeof line, &len, "method", r->method);
+	log_field(line, sizeof line, &len, "route", r->route != NULL ? r->route : "other");
+	log_field(line, sizeof line, &len, "path", r->path);
+	len += (size_t)snprintf(line + len, sizeof line - len,
+	                        " status=%d in=%llu out=%llu ms=%.3f", r->status,
+	                        (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
+	                        seconds * 1e3);
+	if (r->note != NULL)
+		log_field(line, sizeof line, &len, "reason", r->note);
+	line[len++] = '\n';
+	fwrite(line, 1, len, stderr);
+}
+
+/* Map the shared counters, labelled with the route table; the app serves on without them. */
+static void metrics_start(struct app *app)
+{
+	static struct metrics_route labels[METRICS_ROUTES_MAX];
+	char err[PATH_MAX + 128];
+	size_t i, n = route_count();
+
+	if (n > METRICS_ROUTES_MAX) {
+		fprintf(stderr, "mediagate[%ld]: metrics: %zu routes, the last %zu counted as "
+		        "\"other\"\n", (long)getpid(), n, n - METRICS_ROUTES_MAX);
+		n = METRICS_ROUTES_MAX;
+	}
+	for (i = 0; i < n; i++)
+		labels[i].pattern = route_at(i, &labels[i].method);
+	if (metrics_open(app->cfg.data_dir, labels, n, &app->metrics, err, sizeof err) !=
+	    METRICS_OK)
+		fprintf(stderr, "mediagate[%ld]: %s; serving without metrics\n", (long)getpid(), err);
+	else if (err[0] != '\0')
+		fprintf(stderr, "mediagate[%ld]: %s\n", (long)getpid(), err);
 }
 
 static int serve(void)
@@ -210,19 +299,33 @@ static int serve(void)
 		app_close(&app);
 		return 1;
 	}
+	metrics_start(&app);
 	fprintf(stderr, "mediagate[%ld]: serving, data in %s\n", (long)getpid(), app.cfg.data_dir);
 	sweep(&app);
 	last_gc = mono_seconds();
 	while (!stopping && FCGX_Accept_r(&fx) >= 0) {
 		struct req r;
+		double seconds;
+		int ok = req_init(&r, &fx, &app) == 0;
 
-		if (req_init(&r, &fx, &app) != 0)
+		r.route = NULL;
+		r.route_index = -1;
+		snprintf(r.request_id, sizeof r.request_id, "%ld-%lu", (long)getpid(), ++serial);
+		/*
+		 * Written before any handler's Status field: CGI header fields may come in any order
+		 * (RFC 3875 section 6.3), so every response, errors included, carries it.
+		 */
+		FCGX_FPrintF(fx.out, "X-Request-Id: %s\r\n", r.request_id);
+		if (!ok)
 			resp_error(&r, 414, "bad_request", "the request target is too long");
 		else
 			route(&r);
 		if (r.status == 0)
 			resp_error(&r, 500, "internal", "the handler sent no response");
-		access_log(&r, ++serial);
+		/* Counted before FCGX_Finish_r ends the response, so a client's next scrape sees it. */
+		seconds = elapsed(&r);
+		metrics_request(app.metrics, r.route_index, r.status, r.bytes_in, r.bytes_out, seconds);
+		access_log(&r, seconds);
 		FCGX_Finish_r(&fx);
 		/*
 		 * After the response is complete, so no request waits on it. An idle process

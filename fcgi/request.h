@@ -12,12 +12,14 @@
 #include "tokens/keyring.h"
 
 struct store;
+struct metrics;
 
 /* What lives for the whole process: configuration and the handles opened at start-up. */
 struct app {
 	struct config  cfg;
 	struct keyring keys;
 	struct store  *store;
+	struct metrics *metrics;   /* the shared counters (fcgi/metrics.h), NULL when unavailable */
 };
 
 #define REQ_PATH_MAX 2048
@@ -38,6 +40,9 @@ struct req {
 	uint64_t         bytes_in;         /* request body bytes read */
 	uint64_t         bytes_out;        /* response body bytes written */
 	const char      *note;             /* why it failed, for the access log (static string) */
+	const char      *route;            /* the matched route's path pattern (router), or NULL */
+	int              route_index;      /* its entry in the route table (route_at), -1 none */
+	char             request_id[40];   /* "PID-SERIAL": the access log and X-Request-Id */
 };
 
 /* req_param: a FastCGI params value (CGI/1.1 meta-variable, RFC 3875 section 4.1), or NULL. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fcgi/handlers.h"
+#include "fcgi/metrics.h"
 
 static void h_healthz(struct req *r, const char *id)
 {
@@ -18,6 +19,7 @@ struct route {
 static const struct route routes[] = {
 	{"GET",    "/",                    page_upload},
 	{"GET",    "/healthz",             h_healthz},
+	{"GET",    "/metrics",             h_metrics},
 	{"POST",   "/sessions",            h_session_create},
 	{"DELETE", "/sessions/current",    h_session_end},
 	{"GET",    "/inputs",              h_inputs_list},
@@ -30,7 +32,22 @@ static const struct route routes[] = {
 	{"GET",    "/static/mediagate.js", page_static},
 };
 
+#define NROUTES (sizeof routes / sizeof routes[0])
 #define ID_SEGMENT_MAX 64
+
+size_t route_count(void)
+{
+	return NROUTES;
+}
+
+const char *route_at(size_t i, const char **method)
+{
+	if (i >= NROUTES)
+		return NULL;
+	if (method != NULL)
+		*method = routes[i].method;
+	return routes[i].pattern;
+}
 
 /* Match path against pattern; the {id} segment is copied to id. 1 on a match. */
 static int match(const char *pattern, const char *path, char *id)
@@ -57,10 +74,16 @@ void route(struct req *r)
 	const char *method = r->is_head ? "GET" : r->method;
 	size_t i;
 
-	for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+	r->route = NULL;
+	r->route_index = -1;
+	for (i = 0; i < NROUTES; i++) {
 		if (!match(routes[i].pattern, r->path, id))
 			continue;
+		if (r->route == NULL)
+			r->route = routes[i].pattern;   /* a 405 is logged under the path's pattern */
 		if (strcmp(routes[i].method, method) == 0) {
+			r->route = routes[i].pattern;
+			r->route_index = (int)i;
 			routes[i].fn(r, strchr(routes[i].pattern, '{') ? id : NULL);
 			return;
 		}

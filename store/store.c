@@ -956,6 +956,40 @@ enum store_err store_session_usage(struct store *st, const char *id, uint64_t *b
 	return STORE_OK;
 }
 
+enum store_err store_stats(struct store *st, uint64_t *inputs, uint64_t *bytes)
+{
+	/* Prepared per call: it runs once per scrape, not per request. sum() of no rows is NULL. */
+	static const char sql[] = "SELECT count(*), coalesce(sum(size), 0) FROM inputs"
+	                          " WHERE deleted_at IS NULL";
+	sqlite3_stmt *s = NULL;
+	enum store_err rc = STORE_OK;
+	sqlite3_int64 c, b;
+
+	if (inputs != NULL)
+		*inputs = 0;
+	if (bytes != NULL)
+		*bytes = 0;
+	if (st == NULL || inputs == NULL || bytes == NULL)
+		return STORE_INVALID;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		rc = fail_db(st, "stats");   /* sum() reports an integer overflow here too */
+		goto out;
+	}
+	c = sqlite3_column_int64(s, 0);
+	b = sqlite3_column_int64(s, 1);
+	if (c < 0 || b < 0) {
+		set_err(st, 0, "stats: negative sizes in the index");
+		rc = STORE_DB;
+		goto out;
+	}
+	*inputs = (uint64_t)c;
+	*bytes = (uint64_t)b;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Uploads ----------------------------------------------------------------------------------- */
 
 enum store_err store_upload_begin(struct store *st, struct store_upload **out)

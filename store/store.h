@@ -120,6 +120,14 @@ enum store_err store_session_end(struct store *st, const char *id, int64_t now);
 enum store_err store_session_usage(struct store *st, const char *id, uint64_t *bytes,
                                    uint64_t *count);
 
+/*
+ * store_stats: the count of the live (not deleted) inputs of every session, and the sum of
+ * their sizes in bytes (as uploaded; derived representations are not counted), for metrics.
+ * One scan of the inputs table. STORE_OK with both set (0 when there are none), STORE_INVALID
+ * for a NULL argument, STORE_DB.
+ */
+enum store_err store_stats(struct store *st, uint64_t *inputs, uint64_t *bytes);
+
 /* Uploads ----------------------------------------------------------------------------------- */
 
 /* store_upload_begin: create tmp/ID.part for a new input id (locked), ready for writes. */

@@ -187,10 +187,11 @@ header() {
 		END { if (found) print v }'
 }
 
-# headers_normalised FILE: the header block without Date, names lowercased, max-age numbers
-# blanked (they count down), sorted: for comparing GET and HEAD.
+# headers_normalised FILE: the header block without Date and X-Request-Id (they differ per
+# request), names lowercased, max-age numbers blanked (they count down), sorted: for comparing
+# GET and HEAD.
 headers_normalised() {
-	tr -d '\r' <"$1" | grep -v '^HTTP/' | grep -v '^$' | grep -iv '^date:' |
+	tr -d '\r' <"$1" | grep -v '^HTTP/' | grep -v '^$' | grep -ivE '^(date|x-request-id):' |
 		awk -F': ' '{ n = tolower($1); sub(/^[^:]*: */, ""); print n ": " $0 }' |
 		sed -E 's/max-age=[0-9]+/max-age=N/' | sort
 }

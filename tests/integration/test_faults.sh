@@ -72,12 +72,12 @@ faults_wait_tmp_empty() {
 }
 
 # app_5xx LOG: the app's access-log lines of LOG with a 5xx status.
-app_5xx() { grep -E '^mediagate\[[0-9]+\]: req=[0-9]+ [A-Z]+ [^ ]+ 5[0-9][0-9] ' "$1"; }
+app_5xx() { grep -E '^mediagate ts=[^ ]+ pid=[0-9]+ id=[0-9]+-[0-9]+ .* status=5[0-9][0-9] ' "$1"; }
 
 # log_errors LOG: the lines of LOG that are neither access-log lines below 500, nor start/stop
 # notices, nor a note that a client went away.
 log_errors() {
-	local ok='^mediagate\[[0-9]+\]: req=[0-9]+ [A-Z]+ [^ ]+ [1-4][0-9][0-9] '
+	local ok='^mediagate ts=[^ ]+ pid=[0-9]+ id=[0-9]+-[0-9]+ .* status=[1-4][0-9][0-9] '
 	ok+='|^mediagate\[[0-9]+\]: (serving, data in|stopping after) '
 	ok+='|^mediagate: (data folder .* ready|serving http)'
 	ok+='|\(server\.c\.[0-9]+\) server (started|stopped)'
@@ -363,7 +363,7 @@ faults_soak() {
 	printf '  soak: %s clients, %s s, PROCS=4: %s requests (%s uploads, %s reads, %s lists), %s/s\n' \
 		"$clients" "$elapsed" "$total" "$uploads" "$reads" "$lists" \
 		"$(awk -v t="$total" -v e="$elapsed" 'BEGIN { printf "%.0f", t / e }')"
-	logged=$(grep -cE '^mediagate\[[0-9]+\]: req=' "$log")
+	logged=$(grep -cE '^mediagate ts=[^ ]+ pid=[0-9]+ id=[0-9]+-[0-9]+ ' "$log")
 	printf '  soak: statuses %s; app requests logged: %s\n' "$statuses" "$logged"
 
 	assert_true "$n: at least one upload per client got 201" \

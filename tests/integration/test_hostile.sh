@@ -170,12 +170,13 @@ h_case() {
 # and when the client gives up the app answers STATUS CODE to nobody, as its access log shows.
 h_gone() {
 	local name=$1 status=$2 code=$3 request=$4 before now i
+	local re="^mediagate .* method=POST route=/inputs .* status=$status .* reason=$code\$"
 	h_begin
-	before=$(grep -c "POST /inputs $status .* $code\$" "$H_LOG")
+	before=$(grep -cE "$re" "$H_LOG")
 	eval "$request"
 	assert_eq "$name: no answer while the body is missing" 000 "$STATUS"
 	for i in $(seq 50); do
-		now=$(grep -c "POST /inputs $status .* $code\$" "$H_LOG")
+		now=$(grep -cE "$re" "$H_LOG")
 		[ "$now" -gt "$before" ] && break
 		sleep 0.1
 	done
