@@ -992,10 +992,39 @@ out:
 
 /* Uploads ----------------------------------------------------------------------------------- */
 
+/*
+ * Create tmp/NAME (O_EXCL, 0600) and take its lock. STORE_OK with *fd locked, or with *fd -1 when
+ * the name was taken (by another upload, or by a store_open that removed it as a leftover between
+ * O_EXCL and flock: the name must still be our file): the caller draws a new name. An error
+ * otherwise.
+ */
+static enum store_err tmp_create_locked(struct store *st, const char *name, int *fd)
+{
+	struct stat a, b;
+
+	*fd = openat(st->tmpfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0)
+		return errno == EEXIST ? STORE_OK : fail_sys(st, "create tmp file", errno);
+	while (flock(*fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			enum store_err rc = fail_sys(st, "flock", errno);
+			unlinkat(st->tmpfd, name, 0);
+			close(*fd);
+			*fd = -1;
+			return rc;
+		}
+	}
+	if (fstat(*fd, &a) < 0 || fstatat(st->tmpfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		close(*fd);
+		*fd = -1;
+	}
+	return STORE_OK;
+}
+
 enum store_err store_upload_begin(struct store *st, struct store_upload **out)
 {
 	struct store_upload *up = NULL;
-	struct stat a, b;
 	enum store_err rc;
 	int tries;
 
@@ -1021,31 +1050,8 @@ enum store_err store_upload_begin(struct store *st, struct store_upload **out)
 		}
 		memcpy(up->part, up->id, STORE_ID_CHARS);
 		memcpy(up->part + STORE_ID_CHARS, PART_SUFFIX, sizeof(PART_SUFFIX));
-		up->fd = openat(st->tmpfd, up->part,
-		                O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (up->fd < 0) {
-			if (errno == EEXIST)
-				continue;
-			rc = fail_sys(st, "create tmp file", errno);
+		if ((rc = tmp_create_locked(st, up->part, &up->fd)) != STORE_OK)
 			goto err;
-		}
-		while (flock(up->fd, LOCK_EX) < 0) {
-			if (errno != EINTR) {
-				rc = fail_sys(st, "flock", errno);
-				unlinkat(st->tmpfd, up->part, 0);
-				goto err;
-			}
-		}
-		/*
-		 * Between O_EXCL and flock, another process' store_open could take the lock of
-		 * this empty file and remove it as a crash leftover: check the name is still ours.
-		 */
-		if (fstat(up->fd, &a) < 0 ||
-		    fstatat(st->tmpfd, up->part, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
-			close(up->fd);
-			up->fd = -1;
-		}
 	}
 	if (up->fd < 0) {
 		set_err(st, EEXIST, "could not create a tmp file");
@@ -1562,7 +1568,6 @@ enum store_err store_derived_begin(struct store *st, const char *id, const char 
 	uint8_t raw[DPART_RAW_BYTES];
 	char rnd[DPART_RAND + 1];
 	struct store_derived *d = NULL;
-	struct stat a, b;
 	enum store_err rc;
 	int tries, n;
 
@@ -1593,28 +1598,8 @@ enum store_err store_derived_begin(struct store *st, const char *id, const char 
 			rc = STORE_INVALID;
 			goto err;
 		}
-		d->fd = openat(st->tmpfd, d->part,
-		               O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (d->fd < 0) {
-			if (errno == EEXIST)
-				continue;
-			rc = fail_sys(st, "create derived tmp file", errno);
+		if ((rc = tmp_create_locked(st, d->part, &d->fd)) != STORE_OK)
 			goto err;
-		}
-		while (flock(d->fd, LOCK_EX) < 0) {
-			if (errno != EINTR) {
-				rc = fail_sys(st, "flock", errno);
-				unlinkat(st->tmpfd, d->part, 0);
-				goto err;
-			}
-		}
-		/* As in store_upload_begin: a store_open may have taken the unlocked empty file. */
-		if (fstat(d->fd, &a) < 0 ||
-		    fstatat(st->tmpfd, d->part, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
-			close(d->fd);
-			d->fd = -1;
-		}
 	}
 	if (d->fd < 0) {
 		set_err(st, EEXIST, "could not create a derived tmp file");
