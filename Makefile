@@ -5,6 +5,7 @@
 #   make deps     install the Debian packages the build, run and tests need (apt-get)
 #   make check SANITIZE=1   everything built with ASan + UBSan (in build/asan) and tested
 #   make check VALGRIND=1   the integration and browser tests with the app under valgrind
+#   make check-deploy       the integration suite behind nginx (deploy/nginx/)
 #   make fuzz     run each libFuzzer harness for FUZZ_SECONDS (default 60)
 
 CC      ?= cc
@@ -54,9 +55,10 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 DEB_PKGS := build-essential pkg-config libfcgi-dev libsqlite3-dev libssl-dev libjansson-dev \
             libsndfile1-dev libsoxr-dev libpng-dev libjpeg62-turbo-dev \
             libcriterion-dev lighttpd spawn-fcgi curl jq sox libsox-fmt-all espeak-ng ffmpeg \
-            pngcheck chromium
+            pngcheck chromium nginx
 
-.PHONY: all deps print-deps run check check-unit check-integration check-browser fuzz clean
+.PHONY: all deps print-deps run check check-unit check-integration check-browser check-deploy \
+        fuzz clean
 
 all: $(B)/mediagate
 
@@ -115,6 +117,10 @@ check-integration: $(B)/mediagate
 # Headless Chromium (Debian's) driven by playwright-core from npm.
 check-browser: $(B)/mediagate
 	BIN=$(TEST_BIN) tests/browser/run.sh
+
+# The integration suite again behind nginx (deploy/nginx/); lighttpd is what check uses.
+check-deploy: deps $(B)/mediagate
+	SERVER=nginx BIN=$(TEST_BIN) tests/integration/run.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c), built with clang, ASan and UBSan.
 fuzz:

@@ -163,7 +163,8 @@ http() {
 	HEAD) args+=(--head) ;;
 	*) args+=(-X "$method") ;;
 	esac
-	# lighttpd answers 411 to a POST without Content-Length; send an empty body as browsers do.
+	# lighttpd answers 411 to a POST without Content-Length (nginx does not, see test_basic);
+	# send an empty body as browsers do.
 	if [ "$method" = POST ] && ! printf '%s\n' "$@" | grep -Eq '^(-d|--data.*|-F|--form.*|-T)$'; then
 		args+=(-H 'Content-Length: 0')
 	fi
@@ -285,9 +286,18 @@ app_pids() {
 	done
 }
 
-# server_start LOG DATA_DIR [VAR=VALUE...]: start deploy/run.sh on a free port and wait (10 s) for
-# GET /healthz. Sets S_PID S_PORT S_BASE. Returns 1 (the log printed) when it does not come up.
-# A port that looked free can still be taken when lighttpd binds it (an ephemeral port of some
+# server_script: the deploy script of the server under test, SERVER (lighttpd or nginx).
+server_script() {
+	case ${SERVER:-lighttpd} in
+	nginx) printf '%s' "$ROOT/deploy/nginx/run.sh" ;;
+	*) printf '%s' "$ROOT/deploy/run.sh" ;;
+	esac
+}
+
+# server_start LOG DATA_DIR [VAR=VALUE...]: start the deploy script of SERVER (deploy/run.sh for
+# lighttpd, deploy/nginx/run.sh for nginx) on a free port and wait (10 s) for GET /healthz.
+# Sets S_PID S_PORT S_BASE. Returns 1 (the log printed) when it does not come up.
+# A port that looked free can still be taken when the server binds it (an ephemeral port of some
 # client connection): then it tries another one.
 server_start() {
 	local log=$1 dir=$2 _ attempt
@@ -296,7 +306,7 @@ server_start() {
 		S_PORT=$(free_port)
 		S_BASE=http://127.0.0.1:$S_PORT
 		env "$@" PORT="$S_PORT" BIND=127.0.0.1 DATA_DIR="$dir" PROCS="${PROCS:-2}" \
-			"$ROOT/deploy/run.sh" >"$log" 2>&1 &
+			"$(server_script)" >"$log" 2>&1 &
 		S_PID=$!
 		for _ in $(seq 100); do
 			if curl -fsS --max-time 1 -o /dev/null "$S_BASE/healthz" 2>/dev/null; then
@@ -314,7 +324,7 @@ server_start() {
 	return 1
 }
 
-# server_stop PID: SIGTERM deploy/run.sh and wait (10 s); returns its exit status (0 expected),
+# server_stop PID: SIGTERM the deploy script and wait (10 s); returns its exit status (0 expected),
 # or 124 when it had to be killed.
 server_stop() {
 	local pid=$1 _ rc=0

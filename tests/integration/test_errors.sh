@@ -101,7 +101,8 @@ test_errors() {
 		--data 'kind=audio&file=abc'
 
 	# 413: decided from CONTENT_LENGTH, and for a chunked body (lighttpd buffers it, see
-	# deploy/lighttpd/lighttpd.conf.in, then passes CONTENT_LENGTH on).
+	# deploy/lighttpd/lighttpd.conf.in, then passes CONTENT_LENGTH on; nginx streams it without
+	# CONTENT_LENGTH, see deploy/nginx/nginx.conf.in, and the app counts as it reads).
 	expect_raw_error "raw body of max+1 bytes" 413 too_large "kind=file" "$M_OVER" \
 		application/octet-stream
 	expect_upload_error "multipart, a file of max+1 bytes" 413 too_large -F kind=file \
@@ -128,7 +129,7 @@ test_errors() {
 	fi
 
 	# A client that goes away mid-upload leaves nothing either. While it sends, the upload is
-	# already in tmp/: lighttpd streams the body to the app instead of buffering it first.
+	# already in tmp/: the web server streams the body to the app instead of buffering it first.
 	local slow seen=no
 	snapshot
 	curl -sS -o /dev/null --max-time 1.5 --limit-rate 512K -H 'Expect:' -b "$OUT/jars/err" \

@@ -4,9 +4,10 @@
 #
 # A row is a line "TYPE | STATUS | CODE | NAME" and a tab-indented line REQUEST, a command (an hq_*
 # helper and its arguments) run through eval, so that it may name files and tokens made at set-up
-# (h_bodies, h_setup). TYPE:
+# (h_bodies, h_setup). TYPE, or TYPE/SERVER for a row that holds only behind that web server
+# (SERVER of run.sh: lighttpd or nginx; the other servers skip the row):
 #   app      the app answers STATUS with the JSON error CODE
-#   front    lighttpd answers STATUS itself, before the app (CODE is "-")
+#   front    the web server answers STATUS itself, before the app (CODE is "-")
 #   gone     a body shorter than its Content-Length from a client that waits: no answer within
 #            a second; once the client closes, the app logs STATUS CODE and stores nothing
 #   sane     a hostile filename that is accepted: 201, one input whose stored filename is safe
@@ -140,6 +141,12 @@ h_table() {
 		type=$(h_trim "$type")
 		case $type in '' | '#'*) continue ;; esac
 		IFS= read -r -u 7 request
+		case $type in
+		*/*)
+			[ "${type#*/}" = "$SERVER" ] || continue
+			type=${type%/*}
+			;;
+		esac
 		status=$(h_trim "$status") code=$(h_trim "$code")
 		request=$(h_trim "${request#$'\t'}") name=$(h_trim "$name")
 		case $type in
@@ -160,14 +167,15 @@ h_case() {
 	if [ "$type" = app ]; then
 		assert_error "$name: $status $code" "$status" "$code"
 	else
-		assert_status "$name: $status from lighttpd" "$status"
+		assert_status "$name: $status from $SERVER" "$status"
 	fi
 	h_nothing_added "$name"
 	h_end "$name"
 }
 
-# A client that announced more than it sent and waits: lighttpd waits for the rest (no answer),
-# and when the client gives up the app answers STATUS CODE to nobody, as its access log shows.
+# A client that announced more than it sent and waits: the web server waits for the rest (no
+# answer), and when the client gives up the app answers STATUS CODE to nobody, as its access
+# log shows.
 h_gone() {
 	local name=$1 status=$2 code=$3 request=$4 before now i
 	local re="^mediagate .* method=POST route=/inputs .* status=$status .* reason=$code\$"
@@ -740,7 +748,10 @@ app | 400 | bad_metadata | ?filename= of 600 bytes
 	hq_raw "kind=file&filename=$(h_utf8 %C3%A9 300)" pcm-1000
 front | 400 | - | %00 in the query
 	hq_raw "kind=audio&format=pcm_s16le&sampling_rate=16000%00&num_channels=1" pcm-1000
-front | 400 | - | %0D%0A in the query
+front/lighttpd | 400 | - | %0D%0A in the query
+	hq_raw "kind=file&filename=a%0D%0ASet-Cookie:%20x%3D1" pcm-1000
+# nginx passes any query on as it came: then the app cuts the control characters of the name.
+sane/nginx | 201 | aSet-Cookie: x=1 | %0D%0A in the query
 	hq_raw "kind=file&filename=a%0D%0ASet-Cookie:%20x%3D1" pcm-1000
 app | 400 | bad_annotated_binary | annotated: metadata length 1000, body shorter
 	hq_ab ab-long
@@ -905,13 +916,21 @@ EOF
 
 h_rows_ids() {
 	cat <<'EOF'
-app | 401 | token_missing | id ..%2F..%2Fkeyring, no token
+# nginx decodes %2F and %2E while it normalises the path (it still passes the raw REQUEST_URI
+# on) and refuses a path that climbs above "/" with its own 400: /inputs/../../keyring does.
+app/lighttpd | 401 | token_missing | id ..%2F..%2Fkeyring, no token
 	hq_get "/inputs/..%2F..%2Fkeyring/content"
-app | 403 | token_wrong_input | id ..%2F..%2Fkeyring with a good token
+front/nginx | 400 | - | id ..%2F..%2Fkeyring, no token
+	hq_get "/inputs/..%2F..%2Fkeyring/content"
+app/lighttpd | 403 | token_wrong_input | id ..%2F..%2Fkeyring with a good token
+	hq_get "/inputs/..%2F..%2Fkeyring/content?token=$H_TA"
+front/nginx | 400 | - | id ..%2F..%2Fkeyring with a good token
 	hq_get "/inputs/..%2F..%2Fkeyring/content?token=$H_TA"
 app | 403 | token_wrong_input | id %2e%2e
 	hq_get "/inputs/%2e%2e/content?token=$H_TA"
-app | 403 | token_wrong_input | id %2E%2E%2F%2E%2E%2Fkeyring
+app/lighttpd | 403 | token_wrong_input | id %2E%2E%2F%2E%2E%2Fkeyring
+	hq_get "/inputs/%2E%2E%2F%2E%2E%2Fkeyring/content?token=$H_TA"
+front/nginx | 400 | - | id %2E%2E%2F%2E%2E%2Fkeyring
 	hq_get "/inputs/%2E%2E%2F%2E%2E%2Fkeyring/content?token=$H_TA"
 app | 403 | token_wrong_input | id ..%5C..%5Ckeyring (backslashes)
 	hq_get "/inputs/..%5C..%5Ckeyring/content?token=$H_TA"
@@ -921,9 +940,13 @@ app | 404 | not_found | /inputs/../keyring/content, unnormalised
 	hq_get "/inputs/../keyring/content?token=$H_TA" --path-as-is
 app | 404 | not_found | /inputs/ID/../../keyring
 	hq_get "/inputs/$H_A/../../keyring?token=$H_TA" --path-as-is
-app | 404 | not_found | GET /inputs/..%2F..%2Fkeyring as the owner
+app/lighttpd | 404 | not_found | GET /inputs/..%2F..%2Fkeyring as the owner
 	hq_owner GET "/inputs/..%2F..%2Fkeyring"
-app | 404 | not_found | DELETE /inputs/..%2F..%2Fkeyring
+front/nginx | 400 | - | GET /inputs/..%2F..%2Fkeyring as the owner
+	hq_owner GET "/inputs/..%2F..%2Fkeyring"
+app/lighttpd | 404 | not_found | DELETE /inputs/..%2F..%2Fkeyring
+	hq_owner DELETE "/inputs/..%2F..%2Fkeyring"
+front/nginx | 400 | - | DELETE /inputs/..%2F..%2Fkeyring
 	hq_owner DELETE "/inputs/..%2F..%2Fkeyring"
 app | 404 | not_found | POST /inputs/%2e%2e%2Fkeyring/tokens
 	hq_owner POST "/inputs/%2e%2e%2Fkeyring/tokens"

@@ -5,13 +5,14 @@
 
 SEC_DIR=''   # the data folders of this group, removed at its end
 
-# sec_run NAME DIR [VAR=VALUE...]: deploy/run.sh on DIR in the foreground, for at most 20 s, its
-# output in $OUT/server-NAME.log; returns its exit status (124 when it had to be stopped).
+# sec_run NAME DIR [VAR=VALUE...]: the deploy script of SERVER (server_script) on DIR in the
+# foreground, for at most 20 s, its output in $OUT/server-NAME.log; returns its exit status (124
+# when it had to be stopped).
 sec_run() {
 	local name=$1 dir=$2
 	shift 2
 	env "$@" PORT="$(free_port)" BIND=127.0.0.1 DATA_DIR="$dir" PROCS=1 \
-		timeout 20 "$ROOT/deploy/run.sh" >"$OUT/server-$name.log" 2>&1
+		timeout 20 "$(server_script)" >"$OUT/server-$name.log" 2>&1
 }
 
 # sec_refused NAME DIR MODE: with the key file chmod MODE, the server does not start.
