@@ -411,6 +411,22 @@ static enum store_err row_to_input(struct store *st, sqlite3_stmt *s, struct sto
 /* Opening ----------------------------------------------------------------------------------- */
 
 /* mkdirat + open of a folder of ours (0700, never through a symbolic link); *made when created. */
+/* A directory stream on dirfd/name (no symbolic link followed), or NULL with errno set. */
+static DIR *dir_open(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW), saved;
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return d;
+}
+
 static int open_subdir(int dirfd, const char *name, int *made)
 {
 	if (mkdirat(dirfd, name, 0700) == 0)
@@ -576,18 +592,10 @@ static enum store_err recover(struct store *st, struct store_gc_stats *stats)
 	enum store_err rc = STORE_OK;
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
 	/* A fresh descriptor: readdir moves its offset, and closedir closes it. */
-	fd = openat(st->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	if ((d = dir_open(st->tmpfd, ".")) == NULL)
 		return fail_sys(st, "tmp", errno);
-	d = fdopendir(fd);
-	if (d == NULL) {
-		rc = fail_sys(st, "tmp", errno);
-		close(fd);
-		return rc;
-	}
 	while (rc == STORE_OK && (errno = 0, de = readdir(d)) != NULL) {
 		char id[STORE_ID_CHARS + 1];
 
@@ -787,18 +795,12 @@ static uint64_t unlink_derived(struct store *st, const char *id)
 	DIR *d;
 	int fd;
 
-	fd = openat(st->objfd, xy, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
+	if ((d = dir_open(st->objfd, xy)) == NULL) {
 		if (errno != ENOENT)
 			fprintf(stderr, "store: objects/%s: %s\n", xy, strerror(errno));
 		return 0;
 	}
-	d = fdopendir(fd);
-	if (d == NULL) {
-		fprintf(stderr, "store: objects/%s: %s\n", xy, strerror(errno));
-		close(fd);
-		return 0;
-	}
+	fd = dirfd(d);
 	/* Unlinking entries already returned does not make readdir skip the others. */
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, id, STORE_ID_CHARS) != 0 || de->d_name[STORE_ID_CHARS] != '.')
@@ -1800,18 +1802,12 @@ static enum store_err gc_folder(struct store *st, const char *xy, int64_t now,
 	DIR *d;
 	int fd;
 
-	fd = openat(st->objfd, xy, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
+	if ((d = dir_open(st->objfd, xy)) == NULL) {
 		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
 			fprintf(stderr, "store: gc: objects/%s: %s\n", xy, strerror(errno));
 		return STORE_OK;
 	}
-	d = fdopendir(fd);
-	if (d == NULL) {
-		fprintf(stderr, "store: gc: objects/%s: %s\n", xy, strerror(errno));
-		close(fd);
-		return STORE_OK;
-	}
+	fd = dirfd(d);
 	while (rc == STORE_OK && (errno = 0, de = readdir(d)) != NULL)
 		rc = gc_file(st, fd, xy, de->d_name, now, stats);
 	if (rc == STORE_OK && errno != 0)
@@ -1826,17 +1822,9 @@ static enum store_err gc_objects(struct store *st, int64_t now, struct store_gc_
 	enum store_err rc = STORE_OK;
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
-	fd = openat(st->objfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	if ((d = dir_open(st->objfd, ".")) == NULL)
 		return fail_sys(st, "objects", errno);
-	d = fdopendir(fd);
-	if (d == NULL) {
-		rc = fail_sys(st, "objects", errno);
-		close(fd);
-		return rc;
-	}
 	while (rc == STORE_OK && (errno = 0, de = readdir(d)) != NULL) {
 		const char *n = de->d_name;
 		if (is_b64url(n[0]) && is_b64url(n[1]) && n[2] == '\0')
