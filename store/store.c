@@ -909,30 +909,40 @@ enum store_err store_session_end(struct store *st, const char *id, int64_t now)
 	return session_end(st, id, now, &stats);
 }
 
+/*
+ * Step s, whose one row holds two counts (columns 0 and 1), into *first and *second. A sum()
+ * that overflows is an SQLite error; a negative count means a damaged index.
+ */
+static enum store_err two_counts(struct store *st, sqlite3_stmt *s, const char *what,
+                                 uint64_t *first, uint64_t *second)
+{
+	sqlite3_int64 a, b;
+
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return fail_db(st, what);
+	a = sqlite3_column_int64(s, 0);
+	b = sqlite3_column_int64(s, 1);
+	if (a < 0 || b < 0) {
+		set_err(st, 0, "%s: negative sizes in the index", what);
+		return STORE_DB;
+	}
+	*first = (uint64_t)a;
+	*second = (uint64_t)b;
+	return STORE_OK;
+}
+
 /* Live inputs' bytes and count of session id (valid), read in the caller's transaction if any. */
 static enum store_err session_usage(struct store *st, const char *id, uint64_t *bytes,
                                    uint64_t *count)
 {
 	sqlite3_stmt *s = stmt(st, S_SESSION_USAGE);
-	enum store_err rc = STORE_OK;
-	sqlite3_int64 b, c;
+	enum store_err rc;
 
 	*bytes = *count = 0;
-	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_ROW) {
-		rc = fail_db(st, "session usage");   /* sum() reports an integer overflow here too */
-		goto out;
-	}
-	b = sqlite3_column_int64(s, 0);
-	c = sqlite3_column_int64(s, 1);
-	if (b < 0 || c < 0) {
-		set_err(st, 0, "session usage: negative sizes in the index");
-		rc = STORE_DB;
-		goto out;
-	}
-	*bytes = (uint64_t)b;
-	*count = (uint64_t)c;
-out:
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) == SQLITE_OK)
+		rc = two_counts(st, s, "session usage", bytes, count);
+	else
+		rc = fail_db(st, "session usage");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -940,9 +950,6 @@ out:
 enum store_err store_session_usage(struct store *st, const char *id, uint64_t *bytes,
                                    uint64_t *count)
 {
-	uint64_t b, c;
-	enum store_err rc;
-
 	if (bytes != NULL)
 		*bytes = 0;
 	if (count != NULL)
@@ -951,11 +958,7 @@ enum store_err store_session_usage(struct store *st, const char *id, uint64_t *b
 		return STORE_INVALID;
 	if (!store_id_valid(id))
 		return STORE_NOT_FOUND;
-	if ((rc = session_usage(st, id, &b, &c)) != STORE_OK)
-		return rc;
-	*bytes = b;
-	*count = c;
-	return STORE_OK;
+	return session_usage(st, id, bytes, count);
 }
 
 enum store_err store_stats(struct store *st, uint64_t *inputs, uint64_t *bytes)
@@ -964,8 +967,7 @@ enum store_err store_stats(struct store *st, uint64_t *inputs, uint64_t *bytes)
 	static const char sql[] = "SELECT count(*), coalesce(sum(size), 0) FROM inputs"
 	                          " WHERE deleted_at IS NULL";
 	sqlite3_stmt *s = NULL;
-	enum store_err rc = STORE_OK;
-	sqlite3_int64 c, b;
+	enum store_err rc;
 
 	if (inputs != NULL)
 		*inputs = 0;
@@ -973,21 +975,10 @@ enum store_err store_stats(struct store *st, uint64_t *inputs, uint64_t *bytes)
 		*bytes = 0;
 	if (st == NULL || inputs == NULL || bytes == NULL)
 		return STORE_INVALID;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_ROW) {
-		rc = fail_db(st, "stats");   /* sum() reports an integer overflow here too */
-		goto out;
-	}
-	c = sqlite3_column_int64(s, 0);
-	b = sqlite3_column_int64(s, 1);
-	if (c < 0 || b < 0) {
-		set_err(st, 0, "stats: negative sizes in the index");
-		rc = STORE_DB;
-		goto out;
-	}
-	*inputs = (uint64_t)c;
-	*bytes = (uint64_t)b;
-out:
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		rc = fail_db(st, "stats");
+	else
+		rc = two_counts(st, s, "stats", inputs, bytes);
 	sqlite3_finalize(s);
 	return rc;
 }
