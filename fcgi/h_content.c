@@ -171,15 +171,11 @@ void h_content(struct req *r, const char *id)
 		goto out;
 	}
 	if (status == 0 && rr == RANGE_UNSATISFIABLE) {
-		static const char body[] = "{\"error\":\"range_not_satisfiable\",\"detail\":"
-		                           "\"no range lies within the representation\"}\n";
-		resp_status(r, 416);
-		resp_header(r, "Content-Range", "bytes */%llu", (unsigned long long)size);
-		resp_header(r, "Content-Type", "application/json");
-		resp_header(r, "Content-Length", "%zu", sizeof body - 1);
-		resp_body_start(r);
-		resp_write(r, body, sizeof body - 1);
-		r->note = "range_not_satisfiable";
+		char unsatisfied[32];
+
+		snprintf(unsatisfied, sizeof unsatisfied, "bytes */%llu", (unsigned long long)size);
+		resp_error_with(r, 416, "Content-Range", unsatisfied, "range_not_satisfiable",
+		                "no range lies within the representation");
 		goto out;
 	}
 	resp_status(r, status == 304 ? 304 : rr == RANGE_SATISFIABLE ? 206 : 200);

@@ -84,6 +84,14 @@ int resp_write(struct req *r, const void *buf, size_t len);
 void resp_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * resp_error_with: resp_error with one more header field name: value, for errors whose status
+ * requires one (Allow for 405, RFC 9110 section 15.5.6; Content-Range for 416, section 15.5.17).
+ */
+void resp_error_with(struct req *r, int status, const char *name, const char *value,
+                     const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
 /* resp_json: a complete JSON response with status; takes the reference to body. */
 void resp_json(struct req *r, int status, json_t *body);
 

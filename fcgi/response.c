@@ -105,12 +105,22 @@ int resp_write(struct req *r, const void *buf, size_t len)
 	return 0;
 }
 
+static void json_response(struct req *r, int status, const char *name, const char *value,
+                          json_t *body);
+
 void resp_json(struct req *r, int status, json_t *body)
 {
-	resp_json_at(r, status, NULL, body);
+	json_response(r, status, NULL, NULL, body);
 }
 
 void resp_json_at(struct req *r, int status, const char *location, json_t *body)
+{
+	json_response(r, status, "Location", location, body);
+}
+
+/* A complete JSON response with status and, when name is not NULL, one more header field. */
+static void json_response(struct req *r, int status, const char *name, const char *value,
+                          json_t *body)
 {
 	char *text = json_dumps(body, JSON_COMPACT);
 
@@ -120,8 +130,8 @@ void resp_json_at(struct req *r, int status, const char *location, json_t *body)
 		return;
 	}
 	resp_status(r, status);
-	if (location != NULL)
-		resp_header(r, "Location", "%s", location);
+	if (name != NULL)
+		resp_header(r, name, "%s", value);
 	resp_header(r, "Content-Type", "application/json");
 	resp_header(r, "Content-Length", "%zu", strlen(text) + 1);
 	resp_header(r, "Cache-Control", "no-store");
@@ -131,21 +141,39 @@ void resp_json_at(struct req *r, int status, const char *location, json_t *body)
 	free(text);
 }
 
-void resp_error(struct req *r, int status, const char *code, const char *fmt, ...)
+static void verror(struct req *r, int status, const char *name, const char *value,
+                   const char *code, const char *fmt, va_list ap)
 {
 	char detail[512];
-	va_list ap;
 
 	if (r->status != 0)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
 	/* Details may quote client input: keep them printable ASCII so they are always valid JSON. */
 	for (char *p = detail; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
 			*p = '?';
 	if (r->note == NULL)
 		r->note = code;
-	resp_json(r, status, json_pack("{s:s, s:s}", "error", code, "detail", detail));
+	json_response(r, status, name, value,
+	              json_pack("{s:s, s:s}", "error", code, "detail", detail));
+}
+
+void resp_error(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(r, status, NULL, NULL, code, fmt, ap);
+	va_end(ap);
+}
+
+void resp_error_with(struct req *r, int status, const char *name, const char *value,
+                     const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(r, status, name, value, code, fmt, ap);
+	va_end(ap);
 }

@@ -100,11 +100,5 @@ void route(struct req *r)
 		return;
 	}
 	/* RFC 9110 section 15.5.6: a 405 lists the methods the target supports. */
-	resp_status(r, 405);
-	resp_header(r, "Allow", "%s", allow);
-	resp_header(r, "Content-Type", "application/json");
-	resp_header(r, "Cache-Control", "no-store");
-	resp_body_start(r);
-	resp_write(r, "{\"error\":\"method_not_allowed\",\"detail\":\"see the Allow header\"}\n", 63);
-	r->note = "method_not_allowed";
+	resp_error_with(r, 405, "Allow", allow, "method_not_allowed", "see the Allow header");
 }
