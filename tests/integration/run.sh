@@ -8,13 +8,14 @@
 # expectations that are the web server's own (its 400/411 answers) branch on it.
 # Starts the server on a free loopback port with a throwaway data folder, runs the groups, stops
 # it, and ends with the line "N passed, M failed"; exits 0 only when nothing failed. Artifacts
-# (media, requests and responses, server.log) go to tests/out/integration/.
+# (media, requests and responses, server.log) go to tests/out/integration/, or to MG_TEST_OUT
+# when set (so that two runs, e.g. SERVER=lighttpd and SERVER=nginx, can go at once).
 set -u
 unset CDPATH
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/tests/integration
-OUT=$ROOT/tests/out/integration
+OUT=${MG_TEST_OUT:-$ROOT/tests/out/integration}
 MEDIA=$OUT/media
 BIN=${BIN:-$ROOT/build/mediagate}
 SERVER=${SERVER:-lighttpd}
