@@ -1,11 +1,12 @@
 # mediagate: FastCGI media input server. See README.md.
-#   make          build build/mediagate
+#   make          build build/mediagate and build/mediagate-put (the tus client, cli/)
 #   make run      serve on 127.0.0.1:$(PORT) behind lighttpd + spawn-fcgi (data in $(DATA_DIR))
 #   make check    unit tests (criterion) and integration tests (real lighttpd + spawn-fcgi, curl)
 #   make deps     install the Debian packages the build, run and tests need (apt-get)
 #   make check SANITIZE=1   everything built with ASan + UBSan (in build/asan) and tested
 #   make check VALGRIND=1   the integration and browser tests with the app under valgrind
-#   make check-deploy       the integration suite behind nginx (deploy/nginx/)
+#   make check-deploy       the integration suite behind nginx (deploy/nginx/), and with
+#                           OFFLOAD=1 (the web server sends files) behind lighttpd and nginx
 #   make fuzz     run each libFuzzer harness for FUZZ_SECONDS (default 60)
 
 CC      ?= cc
@@ -15,6 +16,10 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wn
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
+# The command-line client (cli/): libcurl, OpenSSL's libcrypto, jansson.
+CLI_PKGS   := libcurl libcrypto jansson
+CLI_CFLAGS  = $(shell pkg-config --cflags $(CLI_PKGS) 2>/dev/null)
+CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 
 PORT     ?= 8080
 DATA_DIR ?= ./var
@@ -48,19 +53,22 @@ LIB_SRCS  := $(filter-out fcgi/main.c,$(LIB_SRCS))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/assets.o
 # Static files the pages use (fcgi/static/*), compiled into the binary as asset_NAME[].
 ASSETS    := $(wildcard fcgi/static/*)
+# mediagate-put, the tus client: its own objects, not in the library.
+CLI_SRCS  := $(wildcard cli/*.c)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 # Debian packages: build, run and test dependencies.
 DEB_PKGS := build-essential pkg-config libfcgi-dev libsqlite3-dev libssl-dev libjansson-dev \
-            libsndfile1-dev libsoxr-dev libpng-dev libjpeg62-turbo-dev \
+            libsndfile1-dev libsoxr-dev libpng-dev libjpeg62-turbo-dev libcurl4-openssl-dev \
             libcriterion-dev lighttpd spawn-fcgi curl jq sox libsox-fmt-all espeak-ng ffmpeg \
             pngcheck chromium nginx
 
 .PHONY: all deps print-deps run check check-unit check-integration check-browser check-deploy \
         fuzz clean
 
-all: $(B)/mediagate
+all: $(B)/mediagate $(B)/mediagate-put
 
 $(B)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -80,6 +88,17 @@ $(B)/libmediagate.a: $(LIB_OBJS)
 
 $(B)/mediagate: $(B)/fcgi/main.o $(B)/libmediagate.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/cli/%.o: PKG_CFLAGS = $(CLI_CFLAGS)
+
+$(B)/mediagate-put: $(CLI_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
+
+# The client's pure parts (cli/tus.c, cli/source.c), without libcurl.
+$(B)/tests/test_cli_tus: tests/unit/test_cli_tus.c $(B)/cli/tus.o $(B)/cli/source.o $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/cli/tus.o $(B)/cli/source.o \
+	  $(shell pkg-config --libs libcrypto) $(CRIT_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libmediagate.a $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -121,6 +140,10 @@ check-browser: $(B)/mediagate
 # The integration suite again behind nginx (deploy/nginx/); lighttpd is what check uses.
 check-deploy: deps $(B)/mediagate
 	SERVER=nginx BIN=$(TEST_BIN) tests/integration/run.sh
+	OFFLOAD=1 BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-offload \
+	  tests/integration/run.sh
+	SERVER=nginx OFFLOAD=1 BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-offload \
+	  tests/integration/run.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c), built with clang, ASan and UBSan.
 fuzz:

@@ -2,7 +2,8 @@
 #
 # Sourced by deploy/run.sh (lighttpd) and deploy/nginx/run.sh after they set:
 #   root   the repository            me     the script's name, for messages
-# Settings (environment): PORT BIND DATA_DIR PROCS BIN; MEDIAGATE_* pass through to the app.
+# Settings (environment): PORT BIND DATA_DIR PROCS BIN MOUNT; MEDIAGATE_* pass through to the app.
+# MOUNT is the URL path prefix the app is mounted at: "" (the default) for "/", or e.g. /media.
 # shellcheck shell=bash
 
 PORT=${PORT:-8080}
@@ -10,6 +11,7 @@ BIND=${BIND:-127.0.0.1}
 DATA_DIR=${DATA_DIR:-./var}
 PROCS=${PROCS:-1}
 BIN=${BIN:-$root/build/mediagate}
+MOUNT=${MOUNT:-}
 PATH=$PATH:/usr/sbin:/sbin   # lighttpd and nginx live in /usr/sbin on Debian
 
 # shellcheck disable=SC2154 # me is set by the sourcing script
@@ -23,6 +25,11 @@ mg_prepare() {
 	done
 	case $PORT in '' | *[!0-9]*) die "PORT must be a number, not '$PORT'" ;; esac
 	case $PROCS in '' | 0 | *[!0-9]*) die "PROCS must be a number >= 1, not '$PROCS'" ;; esac
+	case $MOUNT in
+	'') ;;
+	*/ | *//* | *[!A-Za-z0-9._~/-]* | [!/]*)
+		die "MOUNT must be empty or a path like /media (no trailing '/'), not '$MOUNT'" ;;
+	esac
 	[ -x "$BIN" ] || die "$BIN is missing or not executable (run make first)"
 
 	mkdir -p "$DATA_DIR"
@@ -50,6 +57,39 @@ mg_chunked_kb() {
 	esac
 	# shellcheck disable=SC2034 # used by the sourcing script
 	chunked_kb=$((max_kb + 1024))
+}
+
+# mg_config_value NAME: the last NAME=VALUE of the MEDIAGATE_CONFIG file, if any (spaces around
+# '=' and at the ends trimmed, as the app reads it).
+mg_config_value() {
+	[ -n "${MEDIAGATE_CONFIG:-}" ] && [ -r "$MEDIAGATE_CONFIG" ] || return 0
+	sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\(.*[^[:space:]]\)[[:space:]]*\$/\1/p" \
+		"$MEDIAGATE_CONFIG" | tail -n 1
+}
+
+# mg_offload DEFAULT MODE...: who sends the bytes of files on disk (README, "Offload"). OFFLOAD
+# is 0 (the app streams them), 1 (DEFAULT, the front server's own way) or one of the MEDIAGATE_OFFLOAD
+# modes MODE... this front server takes; without OFFLOAD, MEDIAGATE_OFFLOAD (the environment, else
+# MEDIAGATE_CONFIG) decides, "none" by default. Sets offload (the mode) and offload_prefix
+# (MEDIAGATE_OFFLOAD_PREFIX as given, or "" for the app's default), and exports MEDIAGATE_OFFLOAD
+# so that the app and the front server's config agree. Call after mg_prepare.
+mg_offload() {
+	local default=$1 m
+	shift
+	offload=${OFFLOAD:-}
+	case $offload in
+	'') offload=${MEDIAGATE_OFFLOAD:-$(mg_config_value MEDIAGATE_OFFLOAD)} ;;
+	0 | no | off) offload=none ;;
+	1 | yes | on) offload=$default ;;
+	esac
+	offload=${offload:-none}
+	if [ "$offload" != none ]; then
+		for m in "$@" ''; do [ "$m" != "$offload" ] || break; done
+		[ -n "$m" ] || die "OFFLOAD must be 0, 1 or one of: $*; not '$offload'"
+	fi
+	export MEDIAGATE_OFFLOAD=$offload
+	# shellcheck disable=SC2034 # used by the sourcing script
+	offload_prefix=${MEDIAGATE_OFFLOAD_PREFIX:-$(mg_config_value MEDIAGATE_OFFLOAD_PREFIX)}
 }
 
 # Everything started from here on is stopped by mg_stop, on any exit.
@@ -120,7 +160,7 @@ mg_serve() {
 	shift
 	"$@" &
 	front_pid=$!
-	echo "mediagate: serving http://$BIND:$PORT/ (data in $DATA_DIR)"
+	echo "mediagate: serving http://$BIND:$PORT$MOUNT/ (data in $DATA_DIR)"
 	# A trapped INT or TERM interrupts this wait and runs mg_stop.
 	wait "$front_pid" || status=$?
 	front_pid=

@@ -3,7 +3,8 @@
 #
 #   PORT=8080 BIND=127.0.0.1 DATA_DIR=./var PROCS=1 BIN=build/mediagate deploy/run.sh
 #
-# MEDIAGATE_* variables pass through to the app. Ctrl-C or SIGTERM stops everything (exit 0);
+# OFFLOAD=1 (or x-sendfile, x-sendfile2) lets lighttpd send the bytes of files on disk (README,
+# "Offload"). MEDIAGATE_* variables pass through to the app. Ctrl-C or SIGTERM stops everything (exit 0);
 # if lighttpd dies on its own, the app is stopped too and the script exits non-zero.
 # deploy/nginx/run.sh does the same behind nginx; what they share is in deploy/common.sh.
 set -eu
@@ -17,6 +18,8 @@ me=deploy/run.sh
 mg_prepare lighttpd spawn-fcgi
 # lighttpd buffers chunked request bodies (see lighttpd.conf.in): cap those (chunked_kb).
 mg_chunked_kb
+# OFFLOAD=1: x-sendfile2 (the app keeps Range and conditionals, lighttpd sends the bytes).
+mg_offload x-sendfile2 x-sendfile x-sendfile2
 mg_rundir
 
 conf=$(cat "$root/deploy/lighttpd/lighttpd.conf.in")
@@ -25,6 +28,15 @@ conf=${conf//@PORT@/"$PORT"}
 conf=${conf//@DOCROOT@/"$run/docroot"}
 conf=${conf//@SOCKET@/"$sock"}
 conf=${conf//@CHUNKED_MAX_KB@/"$chunked_kb"}
+# At "/" the key is "/" (fix-root-scriptname: SCRIPT_NAME "", PATH_INFO the whole path); at a
+# prefix it is the prefix without a trailing '/' (SCRIPT_NAME the prefix; see fcgi/mount.h).
+conf=${conf//@MOUNT_KEY@/"${MOUNT:-/}"}
+# The app names files under DATA_DIR/objects/ (or MEDIAGATE_OFFLOAD_PREFIX): lighttpd sends
+# none from elsewhere.
+xsendfile=disable
+[ "$offload" = none ] || xsendfile=enable
+conf=${conf//@XSENDFILE@/"$xsendfile"}
+conf=${conf//@XSENDFILE_DOCROOT@/"${offload_prefix:-$DATA_DIR/objects/}"}
 printf '%s\n' "$conf" >"$run/lighttpd.conf"
 lighttpd -tt -f "$run/lighttpd.conf" >/dev/null || die "bad generated lighttpd config"
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum unit { UNIT_BYTES, UNIT_SECONDS };
 
@@ -70,6 +71,23 @@ static int set(struct config *cfg, const char *name, const char *val, char *err,
 		strcpy(cfg->metrics_allow, val);
 		return 0;
 	}
+	if (strcmp(name, "MEDIAGATE_OFFLOAD") == 0) {
+		if (offload_mode_parse(val, &cfg->offload) != 0) {
+			snprintf(err, errsz, "%s: '%s' is not none, x-sendfile, x-sendfile2 or "
+			         "x-accel-redirect", name, val);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(name, "MEDIAGATE_OFFLOAD_PREFIX") == 0) {
+		/* Checked against the mode, and given its trailing '/', by offload_finish. */
+		if (*val == '\0' || strlen(val) >= sizeof cfg->offload_prefix - 1) {
+			snprintf(err, errsz, "%s: empty or too long", name);
+			return -1;
+		}
+		strcpy(cfg->offload_prefix, val);
+		return 0;
+	}
 	/* Sizes and counts: K, M, G are powers of 1024 for both. */
 	count = strcmp(name, "MEDIAGATE_MAX_UPLOAD") == 0         ? &cfg->max_upload
 	      : strcmp(name, "MEDIAGATE_MAX_PIXELS") == 0         ? &cfg->max_pixels
@@ -89,6 +107,8 @@ static int set(struct config *cfg, const char *name, const char *val, char *err,
 		dur = &cfg->session_ttl;
 	else if (strcmp(name, "MEDIAGATE_GC_INTERVAL") == 0)
 		dur = &cfg->gc_interval;
+	else if (strcmp(name, "MEDIAGATE_TUS_EXPIRY") == 0)
+		dur = &cfg->tus_expiry;
 	else
 		return 1;
 	if (parse_amount(val, UNIT_SECONDS, &v) != 0)
@@ -104,7 +124,8 @@ static const char *const names[] = {
 	"MEDIAGATE_DATA_DIR", "MEDIAGATE_KEYRING", "MEDIAGATE_MAX_UPLOAD", "MEDIAGATE_MAX_PIXELS",
 	"MEDIAGATE_TOKEN_TTL", "MEDIAGATE_TOKEN_TTL_MAX", "MEDIAGATE_SESSION_TTL",
 	"MEDIAGATE_SESSION_MAX_BYTES", "MEDIAGATE_SESSION_MAX_INPUTS", "MEDIAGATE_GC_INTERVAL",
-	"MEDIAGATE_METRICS_ALLOW",
+	"MEDIAGATE_TUS_EXPIRY",
+	"MEDIAGATE_METRICS_ALLOW", "MEDIAGATE_OFFLOAD", "MEDIAGATE_OFFLOAD_PREFIX",
 };
 
 static int load_file(struct config *cfg, const char *path, char *err, size_t errsz)
@@ -158,6 +179,61 @@ out:
 	return rc;
 }
 
+/* Drop empty and "." segments of an absolute path in place ("/a//./b/" is "/a/b/"). */
+static void path_tidy(char *p)
+{
+	char *w = p, *r = p;
+
+	while (*r != '\0') {
+		if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || r[2] == '\0')))) {
+			r += r[1] == '/' ? 1 : 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+}
+
+/*
+ * The offload prefix once every setting is read: the mode's default when none was given (the
+ * objects folder under an absolute DATA_DIR for the x-sendfile modes), a trailing '/', and
+ * offload_prefix_check. 0 or -1.
+ */
+static int offload_finish(struct config *cfg, char *err, size_t errsz)
+{
+	char *p = cfg->offload_prefix, cwd[PATH_MAX], why[128];
+	size_t n;
+
+	if (cfg->offload == OFFLOAD_NONE) {
+		p[0] = '\0';
+		return 0;
+	}
+	if (p[0] == '\0' && cfg->offload == OFFLOAD_X_ACCEL_REDIRECT) {
+		strcpy(p, OFFLOAD_DEFAULT_URI_PREFIX);
+	} else if (p[0] == '\0') {
+		if (cfg->data_dir[0] != '/' && getcwd(cwd, sizeof cwd) == NULL) {
+			snprintf(err, errsz, "MEDIAGATE_OFFLOAD: the current folder: %s", strerror(errno));
+			return -1;
+		}
+		if (snprintf(p, sizeof cfg->offload_prefix, "%s%s%s/objects/",
+		             cfg->data_dir[0] == '/' ? "" : cwd, cfg->data_dir[0] == '/' ? "" : "/",
+		             cfg->data_dir) >= (int)sizeof cfg->offload_prefix) {
+			snprintf(err, errsz, "MEDIAGATE_DATA_DIR is too long");
+			return -1;
+		}
+	}
+	n = strlen(p);
+	if (p[n - 1] != '/')
+		strcpy(p + n, "/");   /* room: set() keeps two bytes free */
+	if (cfg->offload != OFFLOAD_X_ACCEL_REDIRECT)
+		path_tidy(p);
+	if (offload_prefix_check(cfg->offload, p, why, sizeof why) != 0) {
+		snprintf(err, errsz, "MEDIAGATE_OFFLOAD_PREFIX '%s' %s", p, why);
+		return -1;
+	}
+	return 0;
+}
+
 int config_load(struct config *cfg, char *err, size_t errsz)
 {
 	const char *file = getenv("MEDIAGATE_CONFIG");
@@ -172,6 +248,7 @@ int config_load(struct config *cfg, char *err, size_t errsz)
 	cfg->session_max_bytes = 10ULL << 30;
 	cfg->session_max_inputs = 1000;
 	cfg->gc_interval = 600;
+	cfg->tus_expiry = 86400;
 	if (file != NULL && *file != '\0' && load_file(cfg, file, err, errsz) != 0)
 		return -1;
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -194,5 +271,5 @@ int config_load(struct config *cfg, char *err, size_t errsz)
 		         (long long)cfg->token_ttl, (long long)cfg->token_ttl_max);
 		return -1;
 	}
-	return 0;
+	return offload_finish(cfg, err, errsz);
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fcgi/offload.h"
+
 struct config {
 	char     data_dir[PATH_MAX];      /* MEDIAGATE_DATA_DIR (required) */
 	char     keyring_path[PATH_MAX];  /* MEDIAGATE_KEYRING, default DATA_DIR/keyring */
@@ -17,9 +19,18 @@ struct config {
 	uint64_t session_max_bytes;       /* MEDIAGATE_SESSION_MAX_BYTES, live inputs, default 10 GiB */
 	uint64_t session_max_inputs;      /* MEDIAGATE_SESSION_MAX_INPUTS, live inputs, default 1000 */
 	int64_t  gc_interval;             /* MEDIAGATE_GC_INTERVAL, seconds between sweeps, 600 */
+	int64_t  tus_expiry;              /* MEDIAGATE_TUS_EXPIRY, seconds a tus upload lives after its
+	                                     creation or last PATCH (Upload-Expires), default 86400 */
 	/* MEDIAGATE_METRICS_ALLOW: who besides loopback may GET /metrics: "any", or a
 	   comma-separated list of IP addresses (checked by metrics_allow_check); "" none */
 	char     metrics_allow[1024];
+	/* MEDIAGATE_OFFLOAD: who sends the bytes of a file on disk (fcgi/offload.h), default none */
+	enum offload_mode offload;
+	/* MEDIAGATE_OFFLOAD_PREFIX: what an object's name "XY/ID[.VARIANT]" is appended to in the
+	   offload header, ending in '/': x-accel-redirect: the internal nginx location (default
+	   /_mediagate_objects/); x-sendfile, x-sendfile2: the web server's path of DATA_DIR/objects/
+	   (default: that folder, absolute); "" with offload none */
+	char     offload_prefix[PATH_MAX];
 };
 
 /*

@@ -8,6 +8,7 @@
 
 #include "fcgi/handlers.h"
 #include "fcgi/http.h"
+#include "fcgi/offload.h"
 #include "fcgi/range.h"
 #include "fcgi/represent.h"
 
@@ -95,6 +96,42 @@ static int send_bytes(struct req *r, const struct repr *rp, uint64_t first, uint
 	}
 	return 0;
 }
+/* How the body of a read gets to the client when the web server sends it (fcgi/offload.h). */
+struct offload_plan {
+	const char *name;          /* the header field that names the file */
+	char        value[4096];   /* its value (resp_header takes no longer one) */
+};
+
+/*
+ * Whether the body of this read, bytes [first, last] of the representation answered with status
+ * (200 or 206 with nranges ranges), goes to the web server: 1 with *plan filled, or 0 when the
+ * app streams it (offload off, or not allowed for this read: offload_allowed).
+ */
+static int offload_plan(struct req *r, const struct served *sv, int status, size_t nranges,
+                        uint64_t first, uint64_t last, struct offload_plan *plan)
+{
+	const struct config *cfg = &r->app->cfg;
+	struct offload_read rd = {
+		.is_get = !r->is_head,
+		.status = status,
+		.nranges = nranges,
+		.prefix_len = sv->body.prefix_len,
+		.file_len = sv->body.file_len,
+		.has_file = sv->object[0] != '\0',
+		.range = req_param(r, "HTTP_RANGE"),
+		.if_range = req_param(r, "HTTP_IF_RANGE"),
+		.conditional = req_param(r, "HTTP_IF_MATCH") != NULL ||
+		               req_param(r, "HTTP_IF_NONE_MATCH") != NULL ||
+		               req_param(r, "HTTP_IF_MODIFIED_SINCE") != NULL ||
+		               req_param(r, "HTTP_IF_UNMODIFIED_SINCE") != NULL,
+		.etag = sv->etag,
+	};
+
+	return offload_allowed(cfg->offload, &rd) &&
+	       offload_header(cfg->offload, cfg->offload_prefix, sv->object, first, last,
+	                      &plan->name, plan->value, sizeof plan->value) == 0;
+}
+
 /*
  * The conditional requests of RFC 9110 section 13.2.2, in its order of evaluation: If-Match,
  * If-Unmodified-Since (412), If-None-Match, If-Modified-Since (304). 0 when none of them stops
@@ -146,7 +183,8 @@ void h_content(struct req *r, const char *id)
 	const char *ctype, *range;
 	char *buf = NULL;
 	size_t n = 0, i;
-	int status;
+	int status, code, off = 0;
+	struct offload_plan plan;
 	uint64_t size;
 	uint8_t rnd[12];
 	enum range_result rr;
@@ -178,13 +216,20 @@ void h_content(struct req *r, const char *id)
 		                "no range lies within the representation");
 		goto out;
 	}
-	resp_status(r, status == 304 ? 304 : rr == RANGE_SATISFIABLE ? 206 : 200);
+	code = status == 304 ? 304 : rr == RANGE_SATISFIABLE ? 206 : 200;
+	if (code == 200 && size > 0)
+		off = offload_plan(r, &sv, 200, 0, 0, size - 1, &plan);
+	else if (code == 206 && n == 1)
+		off = offload_plan(r, &sv, 206, 1, ranges[0].first, ranges[0].last, &plan);
+	resp_status(r, code);
 	/* Representation metadata and validators (RFC 9110 sections 8.8.2, 8.8.3). */
 	resp_header(r, "ETag", "%s", sv.etag);
 	resp_header(r, "Last-Modified", "%s", lastmod);
 	resp_header(r, "Cache-Control", "private, max-age=%lld",
 	            (long long)(c.expires_at > r->now ? c.expires_at - r->now : 0));
-	resp_header(r, "Accept-Ranges", "bytes");
+	/* nginx adds Accept-Ranges itself to a 200 it sends from a file (its range filter). */
+	if (!(off && code == 200 && r->app->cfg.offload == OFFLOAD_X_ACCEL_REDIRECT))
+		resp_header(r, "Accept-Ranges", "bytes");
 	if (status == 304) {
 		resp_body_start(r);
 		goto out;
@@ -197,19 +242,27 @@ void h_content(struct req *r, const char *id)
 	}
 	/* Defence in depth for anything opened directly: no script, no plugin, no same origin. */
 	resp_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
+	/* The headers are the same whoever sends the bytes: the app, or the web server when the
+	   read is offloaded (then the app writes no body). */
 	if (rr != RANGE_SATISFIABLE) {
 		resp_header(r, "Content-Type", "%s", ctype);
 		resp_header(r, "Content-Length", "%llu", (unsigned long long)size);
+		if (off)
+			resp_header(r, plan.name, "%s", plan.value);
 		resp_body_start(r);
-		send_bytes(r, &sv.body, 0, size, buf);
+		if (!off)
+			send_bytes(r, &sv.body, 0, size, buf);
 	} else if (n == 1) {
 		resp_header(r, "Content-Type", "%s", ctype);
 		resp_header(r, "Content-Range", "bytes %llu-%llu/%llu",
 		            (unsigned long long)ranges[0].first, (unsigned long long)ranges[0].last,
 		            (unsigned long long)size);
 		resp_header(r, "Content-Length", "%llu", (unsigned long long)range_length(&ranges[0]));
+		if (off)
+			resp_header(r, plan.name, "%s", plan.value);
 		resp_body_start(r);
-		send_bytes(r, &sv.body, ranges[0].first, range_length(&ranges[0]), buf);
+		if (!off)
+			send_bytes(r, &sv.body, ranges[0].first, range_length(&ranges[0]), buf);
 	} else {
 		/* RFC 9110 section 14.6: several ranges as multipart/byteranges. */
 		if (RAND_bytes(rnd, sizeof rnd) != 1) {

@@ -4,7 +4,8 @@
 
 #include "fcgi/handlers.h"
 
-json_t *input_json(const struct store_input *in, const char *token, int64_t expires_at)
+json_t *input_json(const struct req *r, const struct store_input *in, const char *token,
+                   int64_t expires_at)
 {
 	json_t *meta = json_loads(in->metadata_json ? in->metadata_json : "{}", 0, NULL);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "id", in->id, "kind", in->kind,
@@ -12,7 +13,7 @@ json_t *input_json(const struct store_input *in, const char *token, int64_t expi
 	                      "sha256", in->sha256, "filename", in->filename, "created_at",
 	                      (json_int_t)in->created_at);
 	static const char *const probed[] = {"audio", "image"};
-	char url[256];
+	char url[REQ_PREFIX_MAX + 256];
 	size_t i;
 
 	if (o == NULL) {
@@ -31,35 +32,43 @@ json_t *input_json(const struct store_input *in, const char *token, int64_t expi
 	if (token != NULL) {
 		json_object_set_new(o, "token", json_string(token));
 		json_object_set_new(o, "expires_at", json_integer(expires_at));
-		snprintf(url, sizeof url, "/inputs/%s/content?token=%s", in->id, token);
+		snprintf(url, sizeof url, "%s/inputs/%s/content?token=%s", r->prefix, in->id,
+		         token);
 		json_object_set_new(o, "content_url", json_string(url));
-		snprintf(url, sizeof url, "/inputs/%s/view?token=%s", in->id, token);
+		snprintf(url, sizeof url, "%s/inputs/%s/view?token=%s", r->prefix, in->id, token);
 		json_object_set_new(o, "view_url", json_string(url));
 	}
 	return o;
 }
 
+/* What list_one adds to: the request (its prefix) and the array. */
+struct listing {
+	const struct req *r;
+	json_t *list;
+};
+
 static int list_one(void *ctx, const struct store_input *in)
 {
-	json_t *o = input_json(in, NULL, 0);
+	struct listing *l = ctx;
+	json_t *o = input_json(l->r, in, NULL, 0);
 
-	return o == NULL || json_array_append_new(ctx, o) != 0;
+	return o == NULL || json_array_append_new(l->list, o) != 0;
 }
 
 void h_inputs_list(struct req *r, const char *id)
 {
 	struct store_session s;
-	json_t *list;
+	struct listing l = {r, NULL};
 
 	if (session_from_cookie(r, 1, &s) != 0)
 		return;
-	list = json_array();
-	if (store_input_list(r->app->store, s.id, list_one, list) != STORE_OK) {
-		json_decref(list);
+	l.list = json_array();
+	if (store_input_list(r->app->store, s.id, list_one, &l) != STORE_OK) {
+		json_decref(l.list);
 		resp_error(r, 500, "internal", "could not list the inputs");
 		return;
 	}
-	resp_json(r, 200, json_pack("{s:s, s:o}", "session", s.id, "inputs", list));
+	resp_json(r, 200, json_pack("{s:s, s:o}", "session", s.id, "inputs", l.list));
 }
 
 void h_input_get(struct req *r, const char *id)
@@ -71,7 +80,7 @@ void h_input_get(struct req *r, const char *id)
 	/* A token is enough to read the metadata; without one the owner's cookie is needed. */
 	if (auth_has_token(r) ? auth_token(r, id, &in, &c) : auth_owner(r, id, &in, &s))
 		return;
-	resp_json(r, 200, input_json(&in, NULL, 0));
+	resp_json(r, 200, input_json(r, &in, NULL, 0));
 	store_input_free(&in);
 }
 

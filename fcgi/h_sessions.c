@@ -35,8 +35,8 @@ void session_set_cookie(struct req *r, const struct store_session *s)
 
 	/* RFC 6265 section 4.1; SameSite (RFC 6265bis) keeps the cookie off cross-site posts. */
 	snprintf(r->set_cookie, sizeof r->set_cookie,
-	         SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", s->id,
-	         (long long)(max_age > 0 ? max_age : 0), secure ? "; Secure" : "");
+	         SESSION_COOKIE "=%s; Path=%s/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", s->id,
+	         r->prefix, (long long)(max_age > 0 ? max_age : 0), secure ? "; Secure" : "");
 }
 
 void h_session_create(struct req *r, const char *id)
@@ -63,7 +63,7 @@ void h_session_end(struct req *r, const char *id)
 		return;
 	}
 	snprintf(r->set_cookie, sizeof r->set_cookie,
-	         SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+	         SESSION_COOKIE "=; Path=%s/; Max-Age=0; HttpOnly; SameSite=Lax", r->prefix);
 	resp_status(r, 204);
 	resp_body_start(r);
 }

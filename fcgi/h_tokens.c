@@ -71,7 +71,7 @@ void h_token_create(struct req *r, const char *id)
 {
 	struct store_input in;
 	struct store_session s;
-	char tok[TOKEN_LEN + 1], url[256];
+	char tok[TOKEN_LEN + 1], url[REQ_PREFIX_MAX + 256];
 	int64_t ttl = r->app->cfg.token_ttl, exp;
 
 	if (auth_owner(r, id, &in, &s) != 0)
@@ -86,7 +86,7 @@ void h_token_create(struct req *r, const char *id)
 		resp_error(r, 500, "internal", "could not sign the token");
 		goto out;
 	}
-	snprintf(url, sizeof url, "/inputs/%s/content?token=%s", in.id, tok);
+	snprintf(url, sizeof url, "%s/inputs/%s/content?token=%s", r->prefix, in.id, tok);
 	resp_json(r, 201, json_pack("{s:s, s:I, s:s}", "token", tok, "expires_at", (json_int_t)exp,
 	                            "content_url", url));
 out:

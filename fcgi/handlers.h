@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "fcgi/meta.h"
 #include "fcgi/request.h"
 #include "store/store.h"
 #include "tokens/token.h"
@@ -35,8 +36,73 @@ int session_from_cookie(struct req *r, int required, struct store_session *out);
 /* session_set_cookie: arrange for the response to set the cookie of s (RFC 6265 section 4.1). */
 void session_set_cookie(struct req *r, const struct store_session *s);
 
-/* h_upload.c: POST /inputs */
+/* h_upload.c: POST /inputs, and what every complete upload goes through to become an input */
 handler_fn h_upload;
+
+/*
+ * A complete upload on its way to becoming an input (POST /inputs, a finished tus upload): its
+ * bytes and what the client said of them. ingest_probe checks the bytes, ingest_commit indexes
+ * them, ingest_release frees what is left (also after a failure). The first failure is kept in
+ * status, code and detail for the caller's resp_error; nothing is stored then.
+ */
+struct ingest {
+	struct req           *r;
+	const char           *id;          /* the id the input will have */
+	int                   fd;          /* the bytes (read with pread; not closed here) */
+	uint64_t              size;
+	struct meta           meta;        /* validated fields; ingest_probe defaults the kind */
+	char                  content_type[STORE_CTYPE_MAX + 1];  /* as sent, or octet-stream */
+	char                  filename[STORE_FILENAME_MAX + 1];   /* sanitised; when meta has none */
+	json_t               *media;       /* {"audio": {...}} or {"image": {...}} once probed */
+	struct store_derived *derived;     /* a decoded WAV made by ingest_probe, kept at commit */
+	int                   status;      /* 0, or the first failure's status */
+	const char           *code;        /* its documented error code (README, "Errors") */
+	char                  detail[256];
+};
+
+/* ingest_fail: keep the first failure (status, error code, formatted detail). Returns -1. */
+int ingest_fail(struct ingest *g, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * ingest_probe: what the bytes must be for their kind (README, "Media"): application/octet-stream
+ * is named by its leading bytes (media_sniff), the kind defaults from the media type; audio must
+ * decode with libsndfile (its decoded WAV is made now unless it is WAV PCM), raw PCM must be whole
+ * frames with sampling_rate and num_channels, raw pixels width x height x 3 or 4 bytes, images
+ * whole PNG or JPEG within MEDIAGATE_MAX_PIXELS. Returns 0, or -1 with the failure: 400
+ * bad_metadata, 413 too_large, 415 unsupported_media_type, 500 internal, 507.
+ */
+int ingest_probe(struct ingest *g);
+
+/*
+ * ingest_commit_fn: index the bytes as meta says (store_upload_commit, store_tus_complete),
+ * filling out; src is the caller's. Returns the store's result.
+ */
+typedef enum store_err ingest_commit_fn(void *src, const struct store_input_meta *meta,
+                                        struct store_input *out);
+
+/*
+ * ingest_commit: make the probed bytes an input of session s: the input's metadata (the
+ * client's fields and what probing found) and the session's quota (MEDIAGATE_SESSION_MAX_*,
+ * checked by the store inside its transaction) go to commit(src, ...), called once; then the
+ * decoded WAV is kept. Returns 0 with *in (release with store_input_free), or -1 with the
+ * failure: 507 insufficient_storage, 410 session_ended (the session, or the row commit needs,
+ * went meanwhile), 413 or 429 quota_exceeded, 500 internal.
+ */
+int ingest_commit(struct ingest *g, const struct store_session *s, ingest_commit_fn *commit,
+                  void *src, struct store_input *in);
+
+/* ingest_release: free what g still holds (a derived file not committed, the probe's JSON). */
+void ingest_release(struct ingest *g);
+
+/*
+ * h_tus.c: tus 1.0.0 resumable uploads (tus/tus-resumable-upload-protocol, protocol.md) at
+ * /uploads: OPTIONS (the server's capabilities), POST /uploads (creation, with upload, with
+ * deferred length), HEAD /uploads/ID (GET answers the same with a JSON body), PATCH and DELETE
+ * /uploads/ID, and POST /uploads/ID carrying X-HTTP-Method-Override. README, "Resumable uploads
+ * (tus)".
+ */
+handler_fn h_tus_options, h_tus_create, h_tus_head, h_tus_patch, h_tus_delete, h_tus_override;
 
 /* h_inputs.c: GET /inputs, GET /inputs/ID, DELETE /inputs/ID */
 handler_fn h_inputs_list, h_input_get, h_input_delete;
@@ -45,7 +111,8 @@ handler_fn h_inputs_list, h_input_get, h_input_delete;
  * filename, created_at, metadata; plus token, expires_at, content_url and view_url when token is
  * not NULL.
  */
-json_t *input_json(const struct store_input *in, const char *token, int64_t expires_at);
+json_t *input_json(const struct req *r, const struct store_input *in, const char *token,
+                   int64_t expires_at);
 
 /* h_tokens.c: POST /inputs/ID/tokens */
 handler_fn h_token_create;

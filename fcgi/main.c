@@ -11,6 +11,7 @@
 
 #include "fcgi/handlers.h"
 #include "fcgi/metrics.h"
+#include "fcgi/mount.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -71,13 +72,14 @@ static void app_close(struct app *app)
 static int gc_summary(const struct store_gc_stats *g, char *buf, size_t n)
 {
 	snprintf(buf, n, "sessions_ended=%llu inputs_deleted=%llu files_removed=%llu "
-	         "orphans_removed=%llu tmp_removed=%llu input_rows=%llu session_rows=%llu",
+	         "orphans_removed=%llu tmp_removed=%llu input_rows=%llu session_rows=%llu "
+	         "uploads_removed=%llu",
 	         (unsigned long long)g->sessions_ended, (unsigned long long)g->inputs_deleted,
 	         (unsigned long long)g->files_removed, (unsigned long long)g->orphans_removed,
 	         (unsigned long long)g->tmp_removed, (unsigned long long)g->input_rows,
-	         (unsigned long long)g->session_rows);
+	         (unsigned long long)g->session_rows, (unsigned long long)g->uploads_removed);
 	return g->sessions_ended || g->inputs_deleted || g->files_removed || g->orphans_removed ||
-	       g->tmp_removed || g->input_rows || g->session_rows;
+	       g->tmp_removed || g->input_rows || g->session_rows || g->uploads_removed;
 }
 
 /*
@@ -142,11 +144,14 @@ static int gc_command(void)
 	return e == STORE_OK ? 0 : 1;
 }
 
-/* Fill the request from the FastCGI params: method, path and query (RFC 3875 section 4.1). */
+/*
+ * Fill the request from the FastCGI params: method, path and query (RFC 3875 section 4.1), and
+ * split the path into the mount prefix and the app's own path (fcgi/mount.h).
+ */
 static int req_init(struct req *r, FCGX_Request *fx, struct app *app)
 {
 	const char *uri, *q;
-	size_t n;
+	size_t n, pre;
 
 	memset(r, 0, sizeof *r);
 	r->fx = fx;
@@ -169,6 +174,12 @@ static int req_init(struct req *r, FCGX_Request *fx, struct app *app)
 		return -1;
 	memcpy(r->path, uri, n);
 	r->path[n] = '\0';
+	pre = mount_prefix_len(r->path, req_param(r, "SCRIPT_NAME"), req_param(r, "PATH_INFO"));
+	if (pre >= sizeof r->prefix)
+		return -1;
+	memcpy(r->prefix, r->path, pre);
+	r->prefix[pre] = '\0';
+	memmove(r->path, r->path + pre, n - pre + 1);
 	return 0;
 }
 
@@ -229,7 +240,7 @@ static void log_field(char *line, size_t size, size_t *len, const char *key, con
  */
 static void access_log(const struct req *r, double seconds)
 {
-	char line[4096], ts[32];
+	char line[4096], ts[32], path[REQ_PREFIX_MAX + REQ_PATH_MAX];
 	struct timespec now;
 	struct tm tm;
 	size_t len;
@@ -241,7 +252,8 @@ static void access_log(const struct req *r, double seconds)
 	                       now.tv_nsec / 1000000, (long)getpid(), r->request_id);
 	log_field(line, sizeof line, &len, "method", r->method);
 	log_field(line, sizeof line, &len, "route", r->route != NULL ? r->route : "other");
-	log_field(line, sizeof line, &len, "path", r->path);
+	snprintf(path, sizeof path, "%s%s", r->prefix, r->path);
+	log_field(line, sizeof line, &len, "path", path);
 	len += (size_t)snprintf(line + len, sizeof line - len,
 	                        " status=%d in=%llu out=%llu ms=%.3f", r->status,
 	                        (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,

@@ -25,8 +25,8 @@
 
 /* The statuses the app sends (fcgi/response.c resp_reason); any other is counted as "other". */
 static const int statuses[] = {
-	200, 201, 204, 206, 303, 304, 400, 401, 403, 404, 405, 410, 411, 412, 413, 414, 415, 416,
-	429, 500, 503, 507,
+	200, 201, 204, 206, 303, 304, 400, 401, 403, 404, 405, 409, 410, 411, 412, 413, 414, 415,
+	416, 423, 429, 460, 500, 503, 507,
 };
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 

@@ -58,15 +58,17 @@ static void html_escape(FILE *f, const char *s)
 	}
 }
 
-/* The document up to and including <body>; title is escaped. */
-static void page_begin(FILE *f, const char *title)
+/* The document up to and including <body>; title is escaped; links start with prefix. */
+static void page_begin(FILE *f, const char *prefix, const char *title)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
 	html_escape(f, title);
 	fputs("</title>\n<link rel=\"icon\" href=\"data:,\">\n<style>", f);
 	fputs(page_style, f);
-	fputs("</style>\n<script src=\"/static/mediagate.js\" defer></script>\n</head>\n<body>\n", f);
+	fputs("</style>\n<script src=\"", f);
+	html_escape(f, prefix);
+	fputs("/static/mediagate.js\" defer></script>\n</head>\n<body>\n", f);
 }
 
 /* Send the page built in text (len bytes). */
@@ -96,9 +98,7 @@ static void send_page(struct req *r, const char *text, size_t len)
 void page_upload(struct req *r, const char *id)
 {
 	static const char form[] =
-		"<h1>mediagate</h1>\n"
-		"<form id=\"upload\" method=\"post\" action=\"/inputs\" "
-		"enctype=\"multipart/form-data\">\n"
+		"/inputs\" enctype=\"multipart/form-data\">\n"
 		"<p><label>Kind <select name=\"kind\" id=\"kind\">\n"
 		"<option value=\"audio\">audio</option>\n<option value=\"image\">image</option>\n"
 		"<option value=\"video\">video</option>\n<option value=\"file\">file</option>\n"
@@ -131,7 +131,9 @@ void page_upload(struct req *r, const char *id)
 		resp_error(r, 500, "internal", "out of memory");
 		return;
 	}
-	page_begin(f, "mediagate: upload");
+	page_begin(f, r->prefix, "mediagate: upload");
+	fputs("<h1>mediagate</h1>\n<form id=\"upload\" method=\"post\" action=\"", f);
+	html_escape(f, r->prefix);
 	fputs(form, f);
 	if (fclose(f) != 0) {
 		free(text);
@@ -253,7 +255,7 @@ void page_view(struct req *r, const char *id)
 	struct store_input in;
 	struct token_claims c;
 	struct raw_pixels px;
-	char url[256], tok[TOKEN_LEN + 2], num[32], *text = NULL;
+	char url[REQ_PREFIX_MAX + 256], tok[TOKEN_LEN + 2], num[32], *text = NULL;
 	size_t len = 0;
 	json_t *meta = NULL;
 	FILE *f;
@@ -271,8 +273,8 @@ void page_view(struct req *r, const char *id)
 	}
 	/* The token verified, so it is base64url: the URL needs no escaping, but gets it. */
 	auth_request_token(r, tok, sizeof tok);
-	snprintf(url, sizeof url, "/inputs/%s/content?token=%s", in.id, tok);
-	page_begin(f, in.filename[0] != '\0' ? in.filename : in.id);
+	snprintf(url, sizeof url, "%s/inputs/%s/content?token=%s", r->prefix, in.id, tok);
+	page_begin(f, r->prefix, in.filename[0] != '\0' ? in.filename : in.id);
 	fputs("<h1>", f);
 	html_escape(f, in.filename[0] != '\0' ? in.filename : in.id);
 	fputs("</h1>\n", f);
@@ -297,7 +299,9 @@ void page_view(struct req *r, const char *id)
 		html_escape(f, url);
 		fputs("&amp;format=png\">as PNG</a>", f);
 	}
-	fputs(" · <a href=\"/\">upload another</a></p>\n</body>\n</html>\n", f);
+	fputs(" · <a href=\"", f);
+	html_escape(f, r->prefix);
+	fputs("/\">upload another</a></p>\n</body>\n</html>\n", f);
 	if (fclose(f) != 0) {
 		resp_error(r, 500, "internal", "out of memory");
 		goto out;

@@ -28,6 +28,14 @@ static void set_etag(struct served *s, const struct store_input *in, const char 
 	snprintf(s->etag, sizeof s->etag, variant ? "\"%s-%s\"" : "\"%s\"", in->sha256, variant);
 }
 
+/* The name of the file that is the whole body under objects/ (README, "Storage layout"): the
+   stored input's id (checked by the store) and a variant this module made. */
+static void set_object(struct served *s, const struct store_input *in, const char *variant)
+{
+	snprintf(s->object, sizeof s->object, variant ? "%.2s/%s.%s" : "%.2s/%s", in->id, in->id,
+	         variant);
+}
+
 /* Open the input's own bytes, checked against the index's size. 0, or -1 after answering. */
 static int open_stored(struct req *r, const struct store_input *in, int *fd)
 {
@@ -101,6 +109,7 @@ static int open_derived(struct req *r, const struct recipe *rc, const char *vari
 	case STORE_OK:
 		out->body = (struct repr){NULL, 0, out->fd, (uint64_t)sb.st_size};
 		set_etag(out, rc->in, variant);
+		set_object(out, rc->in, variant);
 		return 0;
 	case STORE_GONE:
 		resp_error(r, 410, "input_deleted", "this input was deleted");
@@ -197,6 +206,7 @@ static int represent_audio(struct req *r, json_t *audio, struct recipe *rc, stru
 		out->body = (struct repr){NULL, 0, out->fd, rc->in->size};
 		out->stored = 1;
 		set_etag(out, rc->in, NULL);
+		set_object(out, rc->in, NULL);
 		return 0;
 	} else {
 		strcpy(variant, "wav");
@@ -238,6 +248,7 @@ int represent(struct req *r, const struct store_input *in, struct served *out)
 			goto out;
 		out->stored = 1;
 		set_etag(out, in, NULL);
+		set_object(out, in, NULL);
 		snprintf(out->content_type, sizeof out->content_type, "%s", in->content_type);
 		out->body = (struct repr){NULL, 0, out->fd, in->size};
 		if (pixels != NULL && !original) {

@@ -23,6 +23,7 @@ struct app {
 };
 
 #define REQ_PATH_MAX 2048
+#define REQ_PREFIX_MAX 256
 
 /* One request. Nothing of it outlives the request; there is no global request state. */
 struct req {
@@ -30,11 +31,12 @@ struct req {
 	struct app      *app;
 	const char      *method;           /* REQUEST_METHOD; HEAD is routed as GET */
 	int              is_head;
-	char             path[REQ_PATH_MAX]; /* the path of REQUEST_URI, undecoded, no query */
+	char             prefix[REQ_PREFIX_MAX]; /* the mount prefix (fcgi/mount.h), "" at "/" */
+	char             path[REQ_PATH_MAX]; /* the rest of REQUEST_URI's path: undecoded, no query */
 	const char      *query;            /* the query string (after '?'), "" when none */
 	int64_t          now;              /* Unix seconds when the request started */
 	struct timespec  started;          /* CLOCK_MONOTONIC, for the access log */
-	char             set_cookie[192];  /* a Set-Cookie value to send, "" when none */
+	char             set_cookie[REQ_PREFIX_MAX + 192]; /* Set-Cookie value to send, or "" */
 	int              status;           /* the status sent, 0 before */
 	int              body_started;     /* the header block has been ended */
 	uint64_t         bytes_in;         /* request body bytes read */

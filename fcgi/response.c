@@ -1,16 +1,35 @@
 /* response.c: reading the request body and writing CGI responses through FastCGI. */
 #include "fcgi/request.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fcgi/fcgi_stdout.h"
 #include "fcgi/http.h"
 
+/* Body writes of at least this many bytes bypass libfcgi's 8 KiB stream (fcgi/fcgi_stdout.h). */
+#define RESP_DIRECT_MIN (16 * 1024)
+#define RESP_FIELD_NAME_MAX  64     /* the longest field name resp_header sends */
+#define RESP_FIELD_VALUE_MAX 4096   /* values of this many bytes or more are not sent */
+
+/*
+ * FCGX_GetParam's linear search of the "NAME=value" strings, without a strncmp call for each
+ * entry whose first byte already differs (most of them: a read asks for about fifteen names).
+ */
 const char *req_param(const struct req *r, const char *name)
 {
-	return FCGX_GetParam(name, r->fx->envp);
+	size_t n = strlen(name);
+	char **p;
+
+	if (n == 0 || r->fx->envp == NULL)
+		return NULL;
+	for (p = r->fx->envp; *p != NULL; p++)
+		if ((*p)[0] == name[0] && strncmp(*p, name, n) == 0 && (*p)[n] == '=')
+			return *p + n + 1;
+	return NULL;
 }
 
 int req_query(const struct req *r, const char *key, char *out, size_t outsz)
@@ -48,6 +67,7 @@ const char *resp_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 410: return "Gone";
 	case 411: return "Length Required";
 	case 412: return "Precondition Failed";
@@ -55,7 +75,9 @@ const char *resp_reason(int status)
 	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
 	case 416: return "Range Not Satisfiable";
+	case 423: return "Locked";
 	case 429: return "Too Many Requests";
+	case 460: return "Checksum Mismatch";   /* tus 1.0.0, Checksum extension */
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	case 507: return "Insufficient Storage";
@@ -65,23 +87,48 @@ const char *resp_reason(int status)
 
 void resp_status(struct req *r, int status)
 {
+	char line[64];
+	int n;
+
 	r->status = status;
-	FCGX_FPrintF(r->fx->out, "Status: %d %s\r\n", status, resp_reason(status));
+	n = snprintf(line, sizeof line, "Status: %d %s\r\n", status, resp_reason(status));
+	FCGX_PutStr(line, n, r->fx->out);
 }
 
+/*
+ * The field line is made in one buffer and handed to libfcgi in one FCGX_PutStr: no second
+ * formatting pass through FCGX_FPrintF. A "%s" format (most fields) is copied, not formatted.
+ */
 void resp_header(struct req *r, const char *name, const char *fmt, ...)
 {
-	char value[4096];   /* the longest is Content-Disposition: 255 bytes of name, twice, encoded */
+	/* the longest value is Content-Disposition: 255 bytes of name, twice, encoded */
+	char line[RESP_FIELD_NAME_MAX + 2 + RESP_FIELD_VALUE_MAX + 2];
+	size_t nlen = strlen(name), vlen;
+	char *value = line + nlen + 2;
 	va_list ap;
 	int n;
 
+	if (nlen > RESP_FIELD_NAME_MAX)
+		return;
+	memcpy(line, name, nlen);
+	memcpy(line + nlen, ": ", 2);
 	va_start(ap, fmt);
-	n = vsnprintf(value, sizeof value, fmt, ap);
+	if (strcmp(fmt, "%s") == 0) {
+		const char *s = va_arg(ap, const char *);
+		vlen = s != NULL ? strlen(s) : RESP_FIELD_VALUE_MAX;
+		n = vlen < RESP_FIELD_VALUE_MAX ? (int)vlen : -1;
+		if (n >= 0)
+			memcpy(value, s, vlen);
+	} else {
+		n = vsnprintf(value, RESP_FIELD_VALUE_MAX, fmt, ap);
+	}
 	va_end(ap);
 	/* A field value never carries CR or LF (RFC 9110 section 5.5): refuse rather than split. */
-	if (n < 0 || (size_t)n >= sizeof value || strpbrk(value, "\r\n") != NULL)
+	if (n < 0 || n >= RESP_FIELD_VALUE_MAX || memchr(value, '\r', (size_t)n) != NULL ||
+	    memchr(value, '\n', (size_t)n) != NULL)
 		return;
-	FCGX_FPrintF(r->fx->out, "%s: %s\r\n", name, value);
+	memcpy(value + n, "\r\n", 2);
+	FCGX_PutStr(line, (int)(nlen + 2 + (size_t)n + 2), r->fx->out);
 }
 
 void resp_body_start(struct req *r)
@@ -95,12 +142,20 @@ void resp_body_start(struct req *r)
 	r->body_started = 1;
 }
 
+/*
+ * Small pieces go through libfcgi's buffer, so that the header block and a short body leave in
+ * one record; large ones are written as FCGI_STDOUT records from buf itself (fcgi/fcgi_stdout.h).
+ */
 int resp_write(struct req *r, const void *buf, size_t len)
 {
 	if (r->is_head || len == 0)
 		return 0;
-	if (FCGX_PutStr(buf, (int)len, r->fx->out) != (int)len)
+	if (len >= RESP_DIRECT_MIN) {
+		if (fcgi_stdout_write(r->fx, buf, len) != 0)
+			return -1;
+	} else if (len > INT_MAX || FCGX_PutStr(buf, (int)len, r->fx->out) != (int)len) {
 		return -1;
+	}
 	r->bytes_out += len;
 	return 0;
 }

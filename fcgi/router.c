@@ -30,6 +30,16 @@ static const struct route routes[] = {
 	{"GET",    "/inputs/{id}/view",    page_view},
 	{"POST",   "/inputs/{id}/tokens",  h_token_create},
 	{"GET",    "/static/mediagate.js", page_static},
+	/* tus 1.0.0 (h_tus.c); HEAD is routed as GET, which answers the same with a body. */
+	{"OPTIONS", "/uploads",            h_tus_options},
+	{"OPTIONS", "/uploads/",           h_tus_options},
+	{"POST",   "/uploads",             h_tus_create},
+	{"POST",   "/uploads/",            h_tus_create},
+	{"OPTIONS", "/uploads/{id}",       h_tus_options},
+	{"GET",    "/uploads/{id}",        h_tus_head},
+	{"PATCH",  "/uploads/{id}",        h_tus_patch},
+	{"DELETE", "/uploads/{id}",        h_tus_delete},
+	{"POST",   "/uploads/{id}",        h_tus_override},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

@@ -18,7 +18,7 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION  1
+#define SCHEMA_VERSION  2
 #define BEGIN_TRIES     3                       /* each try already waits busy_timeout */
 #define BUSY_TIMEOUT_MS 5000
 #define PART_SUFFIX     ".part"
@@ -62,6 +62,24 @@ static const char schema_v1[] =
 	"CREATE INDEX inputs_session ON inputs(session_id);"
 	"PRAGMA user_version = 1;";
 
+/*
+ * Version 2 adds tus uploads in progress (store.h, "tus uploads"): upload_offset counts the
+ * durable bytes of DIR/uploads/ID, upload_length is NULL while deferred, metadata is the
+ * Upload-Metadata value as sent. A version 1 index is upgraded in place (one transaction).
+ */
+static const char schema_v2[] =
+	"CREATE TABLE uploads ("
+	" id TEXT PRIMARY KEY,"
+	" session_id TEXT NOT NULL REFERENCES sessions(id),"
+	" upload_offset INTEGER NOT NULL DEFAULT 0,"
+	" upload_length INTEGER,"
+	" metadata TEXT NOT NULL DEFAULT '',"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL);"
+	"CREATE INDEX uploads_session ON uploads(session_id);"
+	"CREATE INDEX uploads_expires ON uploads(expires_at);"
+	"PRAGMA user_version = 2;";
+
 /* The statements prepared once in store_open and reused (sqlite3_reset) for the process' life. */
 enum stmt_id {
 	S_BEGIN,
@@ -81,6 +99,15 @@ enum stmt_id {
 	S_GC_EXPIRED,
 	S_GC_INPUT_ROWS,
 	S_GC_SESSION_ROWS,
+	S_TUS_INSERT,
+	S_TUS_GET,
+	S_TUS_SYNC,
+	S_TUS_DELETE,
+	S_TUS_SESSION_IDS,
+	S_TUS_SESSION_DELETE,
+	S_TUS_USAGE,
+	S_GC_TUS_EXPIRED,
+	S_GC_TUS_DELETE,
 	S__COUNT
 };
 
@@ -118,11 +145,29 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_GC_INPUT_ROWS]    = "DELETE FROM inputs WHERE rowid IN (SELECT rowid FROM inputs"
 	                       " WHERE deleted_at IS NOT NULL AND deleted_at <= ?1"
 	                       " LIMIT " STR(GC_ROWS_BATCH) ")",
-	/* An ended session keeps its row while an input row still names it (foreign key). */
+	/* An ended session keeps its row while an input or upload row names it (foreign key). */
 	[S_GC_SESSION_ROWS]  = "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions AS s"
 	                       " WHERE ended_at IS NOT NULL AND ended_at <= ?1 AND expires_at <= ?2"
 	                       " AND NOT EXISTS (SELECT 1 FROM inputs WHERE session_id = s.id)"
+	                       " AND NOT EXISTS (SELECT 1 FROM uploads WHERE session_id = s.id)"
 	                       " LIMIT " STR(GC_ROWS_BATCH) ")",
+	[S_TUS_INSERT]       = "INSERT INTO uploads(id, session_id, upload_offset, upload_length,"
+	                       " metadata, created_at, expires_at) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6)",
+	[S_TUS_GET]          = "SELECT session_id, upload_offset, upload_length, metadata, created_at,"
+	                       " expires_at FROM uploads WHERE id = ?1",
+	[S_TUS_SYNC]         = "UPDATE uploads SET upload_offset = ?2,"
+	                       " upload_length = coalesce(?3, upload_length), expires_at = ?4"
+	                       " WHERE id = ?1",
+	[S_TUS_DELETE]       = "DELETE FROM uploads WHERE id = ?1",
+	[S_TUS_SESSION_IDS]  = "SELECT id FROM uploads WHERE session_id = ?1",
+	[S_TUS_SESSION_DELETE] = "DELETE FROM uploads WHERE session_id = ?1",
+	/* What the session's uploads may still grow to: the length, or the offset while deferred. */
+	[S_TUS_USAGE]        = "SELECT coalesce(sum(coalesce(upload_length, upload_offset)), 0),"
+	                       " count(*) FROM uploads WHERE session_id = ?1 AND id IS NOT ?2",
+	/* A cursor on id, so that uploads a writer holds (skipped) do not come back. */
+	[S_GC_TUS_EXPIRED]   = "SELECT id FROM uploads WHERE expires_at <= ?1 AND id > ?2"
+	                       " ORDER BY id LIMIT " STR(GC_BATCH),
+	[S_GC_TUS_DELETE]    = "DELETE FROM uploads WHERE id = ?1 AND expires_at <= ?2",
 };
 
 /*
@@ -134,6 +179,7 @@ struct store {
 	int           dirfd;
 	int           objfd;                 /* DIR/objects */
 	int           tmpfd;                 /* DIR/tmp */
+	int           upfd;                  /* DIR/uploads */
 	sqlite3_stmt *stmt[S__COUNT];
 	int           err_errno;             /* errno of the last STORE_IO/STORE_NOSPC, else 0 */
 	char          err[256];
@@ -147,6 +193,14 @@ struct store_upload {
 	EVP_MD_CTX   *md;
 	char          id[STORE_ID_CHARS + 1];
 	char          part[PART_NAME_MAX];
+};
+
+struct store_tus_writer {
+	struct store *st;
+	int           fd;                    /* uploads/ID, held under flock(LOCK_EX) */
+	uint64_t      recorded;              /* the row's upload_offset: durable */
+	uint64_t      size;                  /* bytes in the file: recorded + written since */
+	char          id[STORE_ID_CHARS + 1];
 };
 
 struct store_derived {
@@ -279,6 +333,19 @@ static enum store_err exec_id_time(struct store *st, enum stmt_id i, const char 
 
 	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, what);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Run statement i, which takes (?1 id) and returns no row (sqlite3_changes tells how many). */
+static enum store_err exec_id(struct store *st, enum stmt_id i, const char *id, const char *what)
+{
+	sqlite3_stmt *s = stmt(st, i);
+	enum store_err rc = STORE_OK;
+
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
 		rc = fail_db(st, what);
 	sqlite3_reset(s);
 	return rc;
@@ -470,9 +537,11 @@ static enum store_err open_db(struct store *st, const char *dir)
 	/* Read the version inside the write lock: two processes starting together create once. */
 	if ((rc = exec_sql(st, "BEGIN IMMEDIATE; PRAGMA user_version", version, sizeof(version))))
 		return rc;
-	if (strcmp(version, "0") == 0)
-		rc = exec_sql(st, schema_v1, NULL, 0);
-	else if (strcmp(version, "1") != 0) {
+	if (strcmp(version, "0") == 0 && (rc = exec_sql(st, schema_v1, NULL, 0)) == STORE_OK)
+		strcpy(version, "1");
+	if (rc == STORE_OK && strcmp(version, "1") == 0)
+		rc = exec_sql(st, schema_v2, NULL, 0);
+	else if (rc == STORE_OK && strcmp(version, STR(SCHEMA_VERSION)) != 0) {
 		set_err(st, 0, "index.sqlite has schema version %s, this program knows %d",
 		        version, SCHEMA_VERSION);
 		rc = STORE_DB;
@@ -634,7 +703,7 @@ enum store_err store_open(const char *dir, struct store **out)
 		fprintf(stderr, "store_open: %s\n", strerror(ENOMEM));
 		return STORE_IO;
 	}
-	st->dirfd = st->objfd = st->tmpfd = -1;
+	st->dirfd = st->objfd = st->tmpfd = st->upfd = -1;
 	if (dir == NULL || dir[0] == '\0') {
 		set_err(st, 0, "no data folder");
 		rc = STORE_INVALID;
@@ -658,6 +727,11 @@ enum store_err store_open(const char *dir, struct store **out)
 	st->tmpfd = open_subdir(st->dirfd, "tmp", &made);
 	if (st->tmpfd < 0) {
 		rc = fail_sys(st, "tmp", errno);
+		goto err;
+	}
+	st->upfd = open_subdir(st->dirfd, "uploads", &made);
+	if (st->upfd < 0) {
+		rc = fail_sys(st, "uploads", errno);
 		goto err;
 	}
 	if (made && fsync(st->dirfd) < 0) {
@@ -688,6 +762,8 @@ void store_close(struct store *st)
 	sqlite3_close(st->db);
 	if (st->tmpfd >= 0)
 		close(st->tmpfd);
+	if (st->upfd >= 0)
+		close(st->upfd);
 	if (st->objfd >= 0)
 		close(st->objfd);
 	if (st->dirfd >= 0)
@@ -849,9 +925,54 @@ out:
 	return n;
 }
 
+typedef char upload_id[STORE_ID_CHARS + 1];
+
 /*
- * Ends session id (a valid id) at now and unlinks its inputs' files; adds to stats (not NULL)
- * the session when this call ended it, the inputs it tombstoned and the files it unlinked.
+ * Reads the ids of session's tus uploads into *ids (malloc'd, *n of them; NULL when none), in
+ * the caller's transaction, so that their files can go once their rows are deleted.
+ */
+static enum store_err session_upload_ids(struct store *st, const char *session, upload_id **ids,
+                                         size_t *n)
+{
+	sqlite3_stmt *s = stmt(st, S_TUS_SESSION_IDS);
+	enum store_err rc = STORE_OK;
+	size_t cap = 0;
+	int r;
+
+	*ids = NULL;
+	*n = 0;
+	if (sqlite3_bind_text(s, 1, session, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail_db(st, "session uploads");
+		goto out;
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			upload_id *more = realloc(*ids, (cap = cap ? 2 * cap : 8) * sizeof(**ids));
+			if (more == NULL) {
+				rc = fail_sys(st, "realloc", ENOMEM);
+				goto out;
+			}
+			*ids = more;
+		}
+		if (col_text(s, 0, (*ids)[*n], sizeof((*ids)[*n])) == 0 && store_id_valid((*ids)[*n]))
+			(*n)++;
+	}
+	if (r != SQLITE_DONE)
+		rc = fail_db(st, "session uploads");
+out:
+	sqlite3_reset(s);
+	if (rc != STORE_OK) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/*
+ * Ends session id (a valid id) at now and unlinks its inputs' files and its tus uploads; adds
+ * to stats (not NULL) the session when this call ended it, the inputs it tombstoned, the files
+ * it unlinked and the uploads it removed.
  */
 static enum store_err session_end(struct store *st, const char *id, int64_t now,
                                   struct store_gc_stats *stats)
@@ -859,6 +980,8 @@ static enum store_err session_end(struct store *st, const char *id, int64_t now,
 	enum store_err rc;
 	sqlite3_stmt *s;
 	uint64_t tombstoned = 0, ended = 0;
+	upload_id *uploads = NULL;
+	size_t nuploads = 0, i;
 	int r;
 
 	if ((rc = tx_begin(st)) != STORE_OK)
@@ -885,15 +1008,28 @@ static enum store_err session_end(struct store *st, const char *id, int64_t now,
 	if ((rc = exec_id_time(st, S_SESSION_END, id, now, "end session")) != STORE_OK)
 		goto out;
 	ended = (uint64_t)sqlite3_changes(st->db);
+	/* Its uploads in progress go too: rows now, files once the rows are gone for good. */
+	if ((rc = session_upload_ids(st, id, &uploads, &nuploads)) != STORE_OK)
+		goto out;
+	if ((rc = exec_id(st, S_TUS_SESSION_DELETE, id, "delete session uploads")) != STORE_OK)
+		goto out;
 	rc = tx_commit(st);
 out:
 	if (rc != STORE_OK) {
 		tx_rollback(st);
+		free(uploads);
 		return rc;
 	}
 	stats->sessions_ended += ended;
 	stats->inputs_deleted += tombstoned;
 	stats->files_removed += unlink_deleted(st, id);
+	for (i = 0; i < nuploads; i++) {
+		if (unlinkat(st->upfd, uploads[i], 0) == 0)
+			stats->uploads_removed++;
+		else if (errno != ENOENT)
+			fprintf(stderr, "store: uploads/%s: %s\n", uploads[i], strerror(errno));
+	}
+	free(uploads);
 	return STORE_OK;
 }
 
@@ -986,33 +1122,39 @@ enum store_err store_stats(struct store *st, uint64_t *inputs, uint64_t *bytes)
 /* Uploads ----------------------------------------------------------------------------------- */
 
 /*
- * Create tmp/NAME (O_EXCL, 0600) and take its lock. STORE_OK with *fd locked, or with *fd -1 when
- * the name was taken (by another upload, or by a store_open that removed it as a leftover between
- * O_EXCL and flock: the name must still be our file): the caller draws a new name. An error
- * otherwise.
+ * Create dirfd/NAME (O_EXCL, 0600) and take its lock. STORE_OK with *fd locked, or with *fd -1
+ * when the name was taken (by another upload, or by a store_open or garbage collector that
+ * removed it as a leftover between O_EXCL and flock: the name must still be our file): the
+ * caller draws a new name. An error otherwise.
  */
-static enum store_err tmp_create_locked(struct store *st, const char *name, int *fd)
+static enum store_err create_locked(struct store *st, int dirfd, const char *name, int *fd)
 {
 	struct stat a, b;
 
-	*fd = openat(st->tmpfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	*fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (*fd < 0)
-		return errno == EEXIST ? STORE_OK : fail_sys(st, "create tmp file", errno);
+		return errno == EEXIST ? STORE_OK : fail_sys(st, "create file", errno);
 	while (flock(*fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
 			enum store_err rc = fail_sys(st, "flock", errno);
-			unlinkat(st->tmpfd, name, 0);
+			unlinkat(dirfd, name, 0);
 			close(*fd);
 			*fd = -1;
 			return rc;
 		}
 	}
-	if (fstat(*fd, &a) < 0 || fstatat(st->tmpfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+	if (fstat(*fd, &a) < 0 || fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
 		close(*fd);
 		*fd = -1;
 	}
 	return STORE_OK;
+}
+
+/* create_locked in tmp/. */
+static enum store_err tmp_create_locked(struct store *st, const char *name, int *fd)
+{
+	return create_locked(st, st->tmpfd, name, fd);
 }
 
 enum store_err store_upload_begin(struct store *st, struct store_upload **out)
@@ -1193,19 +1335,99 @@ static enum store_err quota_check(struct store *st, const struct store_input_met
 	return STORE_OK;
 }
 
+/* Finalises the SHA-256 in md into lowercase hex (hex has STORE_SHA256_HEX + 1 bytes). */
+static enum store_err digest_hex(struct store *st, EVP_MD_CTX *md, char *hex)
+{
+	static const char hexdig[] = "0123456789abcdef";
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, i;
+
+	if (EVP_DigestFinal_ex(md, d, &len) != 1 || len * 2 != STORE_SHA256_HEX) {
+		set_err(st, 0, "EVP_DigestFinal_ex failed");
+		return STORE_IO;
+	}
+	for (i = 0; i < len; i++) {
+		hex[2 * i] = hexdig[d[i] >> 4];
+		hex[2 * i + 1] = hexdig[d[i] & 15];
+	}
+	hex[STORE_SHA256_HEX] = '\0';
+	return STORE_OK;
+}
+
+/*
+ * Inside the caller's write transaction, for an input of id, size bytes with digest hex: checks
+ * that meta's session lives and has room (quota), inserts the inputs row, and links
+ * srcdir/srcname to objects/XY/ID with the folder fsynced. *xyfd is the XY folder (the caller
+ * closes it; -1 when not opened), *linked 1 once the link exists (the caller unlinks it when
+ * the transaction does not commit).
+ */
+static enum store_err index_input(struct store *st, const char *id,
+                                  const struct store_input_meta *meta, const char *json,
+                                  uint64_t size, const char *hex, int srcdir, const char *srcname,
+                                  int *xyfd, int *linked)
+{
+	char xy[3] = { id[0], id[1], '\0' };
+	enum store_err rc;
+	sqlite3_stmt *s;
+	int made_xy = 0;
+
+	if ((rc = session_alive(st, meta->session, meta->created_at)) != STORE_OK)
+		return rc;
+	if ((rc = quota_check(st, meta, size)) != STORE_OK)
+		return rc;
+	s = stmt(st, S_INPUT_INSERT);
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, meta->session, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, meta->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, meta->content_type, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 5, meta->filename, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, (sqlite3_int64)size) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 7, hex, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 8, meta->created_at) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 9, json, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, "insert input");
+	sqlite3_reset(s);
+	if (rc != STORE_OK)
+		return rc;
+	*xyfd = open_subdir(st->objfd, xy, &made_xy);
+	if (*xyfd < 0)
+		return fail_sys(st, "objects/XY", errno);
+	if (linkat(srcdir, srcname, *xyfd, id, 0) < 0)
+		return fail_sys(st, "link", errno);
+	*linked = 1;
+	/* The new name, and the new XY folder's name in objects/, must survive a power cut. */
+	if (fsync(*xyfd) < 0 || (made_xy && fsync(st->objfd) < 0))
+		return fail_sys(st, "fsync objects", errno);
+	return STORE_OK;
+}
+
+/* Fills out with the input just committed; takes json (malloc'd). */
+static void committed_input(struct store_input *out, const char *id,
+                            const struct store_input_meta *meta, uint64_t size, const char *hex,
+                            char *json)
+{
+	memcpy(out->id, id, sizeof(out->id));
+	memcpy(out->session, meta->session, sizeof(out->session));
+	memcpy(out->kind, meta->kind, strlen(meta->kind) + 1);
+	memcpy(out->content_type, meta->content_type, strlen(meta->content_type) + 1);
+	memcpy(out->filename, meta->filename, strlen(meta->filename) + 1);
+	memcpy(out->sha256, hex, sizeof(out->sha256));
+	out->size = size;
+	out->created_at = meta->created_at;
+	out->deleted_at = 0;
+	out->metadata_json = json;
+}
+
 enum store_err store_upload_commit(struct store_upload *up, const struct store_input_meta *meta,
                                    struct store_input *out)
 {
-	static const char hexdig[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	char hex[STORE_SHA256_HEX + 1], xy[3];
+	char hex[STORE_SHA256_HEX + 1];
 	const char *json;
 	char *json_copy = NULL;
 	struct store *st;
 	enum store_err rc;
-	sqlite3_stmt *s;
-	unsigned int mdlen = 0, i;
-	int xyfd = -1, made_xy = 0, linked = 0, in_tx = 0;
+	int xyfd = -1, linked = 0, in_tx = 0;
 
 	if (up == NULL)
 		return STORE_INVALID;
@@ -1228,16 +1450,8 @@ enum store_err store_upload_commit(struct store_upload *up, const struct store_i
 		rc = fail_sys(st, "strdup", ENOMEM);
 		goto out;
 	}
-	if (EVP_DigestFinal_ex(up->md, md, &mdlen) != 1 || mdlen * 2 != STORE_SHA256_HEX) {
-		set_err(st, 0, "EVP_DigestFinal_ex failed");
-		rc = STORE_IO;
+	if ((rc = digest_hex(st, up->md, hex)) != STORE_OK)
 		goto out;
-	}
-	for (i = 0; i < mdlen; i++) {
-		hex[2 * i] = hexdig[md[i] >> 4];
-		hex[2 * i + 1] = hexdig[md[i] & 15];
-	}
-	hex[STORE_SHA256_HEX] = '\0';
 
 	/* The data reach the disk before the row that promises them. */
 	if (fsync(up->fd) < 0) {
@@ -1247,59 +1461,15 @@ enum store_err store_upload_commit(struct store_upload *up, const struct store_i
 	if ((rc = tx_begin(st)) != STORE_OK)
 		goto out;
 	in_tx = 1;
-	if ((rc = session_alive(st, meta->session, meta->created_at)) != STORE_OK)
+	if ((rc = index_input(st, up->id, meta, json, up->size, hex, st->tmpfd, up->part, &xyfd,
+	                      &linked)) != STORE_OK)
 		goto out;
-	if ((rc = quota_check(st, meta, up->size)) != STORE_OK)
-		goto out;
-	s = stmt(st, S_INPUT_INSERT);
-	if (sqlite3_bind_text(s, 1, up->id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, meta->session, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, meta->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 4, meta->content_type, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 5, meta->filename, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 6, (sqlite3_int64)up->size) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 7, hex, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 8, meta->created_at) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 9, json, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_DONE)
-		rc = fail_db(st, "insert input");
-	sqlite3_reset(s);
-	if (rc != STORE_OK)
-		goto out;
-
-	xy[0] = up->id[0];
-	xy[1] = up->id[1];
-	xy[2] = '\0';
-	xyfd = open_subdir(st->objfd, xy, &made_xy);
-	if (xyfd < 0) {
-		rc = fail_sys(st, "objects/XY", errno);
-		goto out;
-	}
-	if (linkat(st->tmpfd, up->part, xyfd, up->id, 0) < 0) {
-		rc = fail_sys(st, "link", errno);
-		goto out;
-	}
-	linked = 1;
-	/* The new name, and the new XY folder's name in objects/, must survive a power cut. */
-	if (fsync(xyfd) < 0 || (made_xy && fsync(st->objfd) < 0)) {
-		rc = fail_sys(st, "fsync objects", errno);
-		goto out;
-	}
 	if ((rc = tx_commit(st)) != STORE_OK)
 		goto out;
 	in_tx = 0;
 
 	if (out != NULL) {
-		memcpy(out->id, up->id, sizeof(out->id));
-		memcpy(out->session, meta->session, sizeof(out->session));
-		memcpy(out->kind, meta->kind, strlen(meta->kind) + 1);
-		memcpy(out->content_type, meta->content_type, strlen(meta->content_type) + 1);
-		memcpy(out->filename, meta->filename, strlen(meta->filename) + 1);
-		memcpy(out->sha256, hex, sizeof(out->sha256));
-		out->size = up->size;
-		out->created_at = meta->created_at;
-		out->deleted_at = 0;
-		out->metadata_json = json_copy;
+		committed_input(out, up->id, meta, up->size, hex, json_copy);
 		json_copy = NULL;
 	}
 out:
@@ -1324,6 +1494,546 @@ void store_upload_abort(struct store_upload *up)
 {
 	if (up != NULL)
 		upload_free(up);
+}
+
+/* tus uploads ------------------------------------------------------------------------------- */
+
+/* Fills out from a row of S_TUS_GET for id; STORE_DB for a malformed row. */
+static enum store_err row_to_tus(struct store *st, sqlite3_stmt *s, const char *id,
+                                 struct store_tus *out)
+{
+	sqlite3_int64 off = sqlite3_column_int64(s, 1), len = sqlite3_column_int64(s, 2);
+	const unsigned char *meta = sqlite3_column_text(s, 3);
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->id, id, STORE_ID_CHARS + 1);
+	if (col_text(s, 0, out->session, sizeof(out->session)) < 0 || off < 0 ||
+	    (sqlite3_column_type(s, 2) != SQLITE_NULL && (len < 0 || len < off)) ||
+	    (meta != NULL && (size_t)sqlite3_column_bytes(s, 3) > STORE_TUS_METADATA_MAX)) {
+		set_err(st, 0, "malformed uploads row %s", id);
+		return STORE_DB;
+	}
+	out->offset = (uint64_t)off;
+	out->length_known = sqlite3_column_type(s, 2) != SQLITE_NULL;
+	out->length = out->length_known ? (uint64_t)len : 0;
+	if (meta != NULL)
+		snprintf(out->metadata, sizeof(out->metadata), "%s", (const char *)meta);
+	out->created_at = sqlite3_column_int64(s, 4);
+	out->expires_at = sqlite3_column_int64(s, 5);
+	return STORE_OK;
+}
+
+/* The row of upload id (valid), in the caller's transaction if any: STORE_OK or NOT_FOUND. */
+static enum store_err tus_row(struct store *st, const char *id, struct store_tus *out)
+{
+	sqlite3_stmt *s = stmt(st, S_TUS_GET);
+	enum store_err rc;
+	int r;
+
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		r = SQLITE_ERROR;
+	else
+		r = sqlite3_step(s);
+	if (r == SQLITE_DONE) {
+		set_err(st, 0, "no upload %s", id);
+		rc = STORE_NOT_FOUND;
+	} else if (r != SQLITE_ROW) {
+		rc = fail_db(st, "get upload");
+	} else {
+		rc = row_to_tus(st, s, id, out);
+	}
+	sqlite3_reset(s);       /* ends the read transaction */
+	return rc;
+}
+
+enum store_err store_tus_create(struct store *st, struct store_tus *t,
+                                struct store_tus_writer **out)
+{
+	struct store_tus_writer *w;
+	enum store_err rc;
+	sqlite3_stmt *s;
+	int tries;
+
+	if (out != NULL)
+		*out = NULL;
+	if (st == NULL || t == NULL || out == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(t->session) || t->created_at < 0 ||
+	    memchr(t->metadata, '\0', sizeof(t->metadata)) == NULL ||
+	    (t->length_known && t->length > (uint64_t)INT64_MAX)) {
+		set_err(st, 0, "invalid upload");
+		return STORE_INVALID;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return fail_sys(st, "calloc", ENOMEM);
+	w->st = st;
+	w->fd = -1;
+	for (tries = 0; tries < 4 && w->fd < 0; tries++) {
+		if (store_id_new(w->id) < 0) {
+			set_err(st, 0, "RAND_bytes failed");
+			rc = STORE_IO;
+			goto err;
+		}
+		if ((rc = create_locked(st, st->upfd, w->id, &w->fd)) != STORE_OK)
+			goto err;
+	}
+	if (w->fd < 0) {
+		set_err(st, EEXIST, "could not create an upload file");
+		rc = STORE_IO;
+		goto err;
+	}
+	/* The name reaches the disk before the row that promises it. */
+	if (fsync(st->upfd) < 0) {
+		rc = fail_sys(st, "fsync uploads", errno);
+		goto err;
+	}
+	if ((rc = tx_begin(st)) != STORE_OK)
+		goto err;
+	if ((rc = session_alive(st, t->session, t->created_at)) != STORE_OK) {
+		tx_rollback(st);
+		goto err;
+	}
+	s = stmt(st, S_TUS_INSERT);
+	if (sqlite3_bind_text(s, 1, w->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, t->session, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (t->length_known ? sqlite3_bind_int64(s, 3, (sqlite3_int64)t->length)
+	                     : sqlite3_bind_null(s, 3)) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, t->metadata, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, t->created_at) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, t->expires_at) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, "insert upload");
+	sqlite3_reset(s);
+	if (rc == STORE_OK)
+		rc = tx_commit(st);
+	if (rc != STORE_OK) {
+		tx_rollback(st);
+		goto err;
+	}
+	memcpy(t->id, w->id, sizeof(t->id));
+	t->offset = 0;
+	*out = w;
+	return STORE_OK;
+err:
+	if (w->fd >= 0) {
+		unlinkat(st->upfd, w->id, 0);
+		close(w->fd);
+	}
+	free(w);
+	return keep_errno(st, rc);
+}
+
+enum store_err store_tus_get(struct store *st, const char *id, int64_t now, struct store_tus *out)
+{
+	enum store_err rc;
+
+	if (st == NULL || out == NULL)
+		return STORE_INVALID;
+	memset(out, 0, sizeof(*out));
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	if ((rc = tus_row(st, id, out)) != STORE_OK)
+		return rc;
+	return out->expires_at <= now ? STORE_GONE : STORE_OK;
+}
+
+enum store_err store_tus_open(struct store *st, const char *id, int *fd)
+{
+	struct stat sb;
+	int f, e;
+
+	if (fd != NULL)
+		*fd = -1;
+	if (st == NULL || fd == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	f = openat(st->upfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f < 0) {
+		if (errno == ENOENT) {
+			set_err(st, ENOENT, "uploads/%s: no such upload", id);
+			return STORE_NOT_FOUND;
+		}
+		return fail_sys(st, "open upload", errno);
+	}
+	e = fstat(f, &sb) < 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : 0;
+	if (e != 0) {
+		close(f);
+		return fail_sys(st, "upload is not a regular file", e);
+	}
+	*fd = f;
+	return STORE_OK;
+}
+
+enum store_err store_tus_lock(struct store *st, const char *id, int64_t now,
+                              struct store_tus_writer **out, struct store_tus *state)
+{
+	struct store_tus_writer *w;
+	struct stat a, b;
+	enum store_err rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (st == NULL || out == NULL || state == NULL)
+		return STORE_INVALID;
+	memset(state, 0, sizeof(*state));
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return fail_sys(st, "calloc", ENOMEM);
+	w->st = st;
+	memcpy(w->id, id, sizeof(w->id));
+	w->fd = openat(st->upfd, id, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (w->fd < 0) {
+		rc = errno == ENOENT ? STORE_NOT_FOUND : fail_sys(st, "open upload", errno);
+		goto err;
+	}
+	while (flock(w->fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK) {
+			set_err(st, EWOULDBLOCK, "upload %s is being written", id);
+			rc = STORE_BUSY;
+		} else {
+			rc = fail_sys(st, "flock", errno);
+		}
+		goto err;
+	}
+	/* Still the file under that name? A terminator or the collector may have unlinked it. */
+	if (fstat(w->fd, &a) < 0 || fstatat(st->upfd, id, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino || !S_ISREG(a.st_mode)) {
+		set_err(st, ENOENT, "uploads/%s: removed", id);
+		rc = STORE_NOT_FOUND;
+		goto err;
+	}
+	if ((rc = tus_row(st, id, state)) != STORE_OK)
+		goto err;
+	if (state->expires_at <= now) {
+		set_err(st, 0, "upload %s expired", id);
+		rc = STORE_GONE;
+		goto err;
+	}
+	if ((uint64_t)a.st_size < state->offset) {
+		set_err(st, EIO, "uploads/%s: %llu bytes, but %llu recorded", id,
+		        (unsigned long long)a.st_size, (unsigned long long)state->offset);
+		rc = STORE_IO;
+		goto err;
+	}
+	/* A writer that died between its write and its sync left bytes nobody acknowledged. */
+	if ((uint64_t)a.st_size > state->offset && ftruncate(w->fd, (off_t)state->offset) < 0) {
+		rc = fail_sys(st, "ftruncate upload", errno);
+		goto err;
+	}
+	w->recorded = w->size = state->offset;
+	*out = w;
+	return STORE_OK;
+err:
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
+	return keep_errno(st, rc);
+}
+
+uint64_t store_tus_size(const struct store_tus_writer *w)
+{
+	return w != NULL ? w->size : 0;
+}
+
+uint64_t store_tus_recorded(const struct store_tus_writer *w)
+{
+	return w != NULL ? w->recorded : 0;
+}
+
+const char *store_tus_writer_id(const struct store_tus_writer *w)
+{
+	return w != NULL ? w->id : NULL;
+}
+
+int store_tus_fd(const struct store_tus_writer *w)
+{
+	return w != NULL ? w->fd : -1;
+}
+
+enum store_err store_tus_write(struct store_tus_writer *w, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t left = len;
+	uint64_t at;
+
+	if (w == NULL || (buf == NULL && len > 0))
+		return STORE_INVALID;
+	if ((uint64_t)len > (uint64_t)INT64_MAX - w->size) {
+		set_err(w->st, 0, "upload too large");
+		return STORE_INVALID;
+	}
+	at = w->size;
+	while (left > 0) {
+		ssize_t n = pwrite(w->fd, p, left, (off_t)at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			enum store_err rc = fail_sys(w->st, "write upload", n < 0 ? errno : EIO);
+			/* Back to what the file held: no half-written chunk stays behind. */
+			if (ftruncate(w->fd, (off_t)w->size) < 0)
+				fprintf(stderr, "store: uploads/%s: ftruncate: %s\n", w->id, strerror(errno));
+			return keep_errno(w->st, rc);
+		}
+		p += n;
+		at += (uint64_t)n;
+		left -= (size_t)n;
+	}
+	w->size = at;
+	return STORE_OK;
+}
+
+enum store_err store_tus_sync(struct store_tus_writer *w, int64_t length, int64_t expires_at)
+{
+	struct store *st;
+	enum store_err rc;
+	sqlite3_stmt *s;
+	int changed = 0;
+
+	if (w == NULL)
+		return STORE_INVALID;
+	st = w->st;
+	if (length >= 0 && (uint64_t)length < w->size) {
+		set_err(st, 0, "length %lld below the offset", (long long)length);
+		return STORE_INVALID;
+	}
+	/* The bytes reach the disk before the row that promises them. */
+	if (fdatasync(w->fd) < 0)
+		return fail_sys(st, "fdatasync upload", errno);
+	if ((rc = tx_begin(st)) != STORE_OK)
+		return rc;
+	s = stmt(st, S_TUS_SYNC);
+	if (sqlite3_bind_text(s, 1, w->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64)w->size) != SQLITE_OK ||
+	    (length >= 0 ? sqlite3_bind_int64(s, 3, length) : sqlite3_bind_null(s, 3)) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, expires_at) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		rc = fail_db(st, "sync upload");
+	else
+		changed = sqlite3_changes(st->db);
+	sqlite3_reset(s);
+	if (rc == STORE_OK && changed == 0) {
+		set_err(st, 0, "upload %s is gone", w->id);
+		rc = STORE_NOT_FOUND;
+	}
+	if (rc == STORE_OK)
+		rc = tx_commit(st);
+	if (rc != STORE_OK) {
+		tx_rollback(st);
+		return rc;
+	}
+	w->recorded = w->size;
+	return STORE_OK;
+}
+
+enum store_err store_tus_rewind(struct store_tus_writer *w)
+{
+	if (w == NULL)
+		return STORE_INVALID;
+	if (w->size != w->recorded && ftruncate(w->fd, (off_t)w->recorded) < 0)
+		return fail_sys(w->st, "ftruncate upload", errno);
+	w->size = w->recorded;
+	return STORE_OK;
+}
+
+/* Frees w: unrecorded bytes cut off and the lock released (close). */
+static void tus_free(struct store_tus_writer *w)
+{
+	if (w->fd >= 0) {
+		if (w->size != w->recorded && ftruncate(w->fd, (off_t)w->recorded) < 0)
+			fprintf(stderr, "store: uploads/%s: ftruncate: %s\n", w->id, strerror(errno));
+		close(w->fd);
+	}
+	free(w);
+}
+
+void store_tus_release(struct store_tus_writer *w)
+{
+	if (w != NULL)
+		tus_free(w);
+}
+
+/* The SHA-256 of the first size bytes of fd, in lowercase hex. */
+static enum store_err file_sha256(struct store *st, int fd, uint64_t size, char *hex)
+{
+	enum { CHUNK = 128 * 1024 };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char *buf = malloc(CHUNK);
+	enum store_err rc = STORE_OK;
+	uint64_t at = 0;
+
+	if (md == NULL || buf == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		set_err(st, 0, "EVP_DigestInit_ex failed");
+		rc = STORE_IO;
+		goto out;
+	}
+	while (at < size) {
+		size_t want = size - at < CHUNK ? (size_t)(size - at) : CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = fail_sys(st, "read upload", n < 0 ? errno : EIO);
+			goto out;
+		}
+		if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
+			set_err(st, 0, "EVP_DigestUpdate failed");
+			rc = STORE_IO;
+			goto out;
+		}
+		at += (uint64_t)n;
+	}
+	rc = digest_hex(st, md, hex);
+out:
+	free(buf);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+enum store_err store_tus_complete(struct store_tus_writer *w, const struct store_input_meta *meta,
+                                  struct store_input *out)
+{
+	char hex[STORE_SHA256_HEX + 1];
+	struct store_tus row;
+	const char *json;
+	char *json_copy = NULL;
+	struct store *st;
+	enum store_err rc;
+	int xyfd = -1, linked = 0, in_tx = 0;
+
+	if (w == NULL)
+		return STORE_INVALID;
+	st = w->st;
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (meta == NULL || !meta_valid(meta) || w->size != w->recorded) {
+		set_err(st, 0, "invalid input metadata, or unrecorded bytes");
+		return STORE_INVALID;
+	}
+	json = meta->metadata_json != NULL ? meta->metadata_json : "{}";
+	/* Allocate before COMMIT: after it, the call must not fail. */
+	if (out != NULL && (json_copy = strdup(json)) == NULL)
+		return fail_sys(st, "strdup", ENOMEM);
+	/* Synced already (w->size == w->recorded): the bytes are on the disk. */
+	if ((rc = file_sha256(st, w->fd, w->size, hex)) != STORE_OK)
+		goto out;
+	if ((rc = tx_begin(st)) != STORE_OK)
+		goto out;
+	in_tx = 1;
+	if ((rc = tus_row(st, w->id, &row)) != STORE_OK)
+		goto out;
+	if (strcmp(row.session, meta->session) != 0) {
+		set_err(st, 0, "upload %s is of another session", w->id);
+		rc = STORE_INVALID;
+		goto out;
+	}
+	if ((rc = exec_id(st, S_TUS_DELETE, w->id, "delete upload")) != STORE_OK)
+		goto out;
+	if ((rc = index_input(st, w->id, meta, json, w->size, hex, st->upfd, w->id, &xyfd,
+	                      &linked)) != STORE_OK)
+		goto out;
+	if ((rc = tx_commit(st)) != STORE_OK)
+		goto out;
+	in_tx = 0;
+	if (out != NULL) {
+		committed_input(out, w->id, meta, w->size, hex, json_copy);
+		json_copy = NULL;
+	}
+	/*
+	 * The upload's name goes last, under the lock: the collector keeps objects/XY/ID while
+	 * uploads/ID exists, and removes an uploads/ID without a row only when nobody holds it.
+	 */
+	if (unlinkat(st->upfd, w->id, 0) < 0 && errno != ENOENT)
+		fprintf(stderr, "store: uploads/%s: %s\n", w->id, strerror(errno));
+out:
+	if (rc != STORE_OK) {
+		if (in_tx)
+			tx_rollback(st);
+		if (linked)
+			unlinkat(xyfd, w->id, 0);
+	}
+	if (xyfd >= 0)
+		close(xyfd);
+	free(json_copy);
+	if (rc == STORE_OK)
+		tus_free(w);
+	return keep_errno(st, rc);
+}
+
+enum store_err store_tus_remove(struct store_tus_writer *w)
+{
+	struct store *st;
+	enum store_err rc;
+
+	if (w == NULL)
+		return STORE_INVALID;
+	st = w->st;
+	if ((rc = tx_begin(st)) == STORE_OK &&
+	    (rc = exec_id(st, S_TUS_DELETE, w->id, "delete upload")) == STORE_OK)
+		rc = tx_commit(st);
+	if (rc != STORE_OK)
+		tx_rollback(st);
+	else if (unlinkat(st->upfd, w->id, 0) < 0 && errno != ENOENT)
+		fprintf(stderr, "store: uploads/%s: %s\n", w->id, strerror(errno));
+	w->recorded = w->size;  /* nothing to cut: the file goes */
+	tus_free(w);
+	return rc;
+}
+
+enum store_err store_tus_delete(struct store *st, const char *id)
+{
+	enum store_err rc;
+	int changed = 0;
+
+	if (st == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(id))
+		return STORE_NOT_FOUND;
+	if ((rc = tx_begin(st)) != STORE_OK)
+		return rc;
+	if ((rc = exec_id(st, S_TUS_DELETE, id, "delete upload")) == STORE_OK)
+		changed = sqlite3_changes(st->db);
+	if (rc == STORE_OK && changed == 0) {
+		set_err(st, 0, "no upload %s", id);
+		rc = STORE_NOT_FOUND;
+	}
+	if (rc == STORE_OK)
+		rc = tx_commit(st);
+	if (rc != STORE_OK) {
+		tx_rollback(st);
+		return rc;
+	}
+	/* The row is gone for good; a crash before this unlink leaves a file the collector takes. */
+	if (unlinkat(st->upfd, id, 0) < 0 && errno != ENOENT)
+		fprintf(stderr, "store: uploads/%s: %s\n", id, strerror(errno));
+	return STORE_OK;
+}
+
+enum store_err store_tus_usage(struct store *st, const char *session, const char *except,
+                               uint64_t *bytes, uint64_t *count)
+{
+	sqlite3_stmt *s;
+	enum store_err rc;
+
+	if (bytes != NULL)
+		*bytes = 0;
+	if (count != NULL)
+		*count = 0;
+	if (st == NULL || bytes == NULL || count == NULL)
+		return STORE_INVALID;
+	if (!store_id_valid(session))
+		return STORE_NOT_FOUND;
+	s = stmt(st, S_TUS_USAGE);
+	if (sqlite3_bind_text(s, 1, session, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (except != NULL ? sqlite3_bind_text(s, 2, except, -1, SQLITE_STATIC)
+	                    : sqlite3_bind_null(s, 2)) != SQLITE_OK)
+		rc = fail_db(st, "upload usage");
+	else
+		rc = two_counts(st, s, "upload usage", bytes, count);
+	sqlite3_reset(s);
+	return rc;
 }
 
 /* Inputs ------------------------------------------------------------------------------------ */
@@ -1726,6 +2436,114 @@ static enum store_err gc_expired(struct store *st, int64_t now, struct store_gc_
 	return rc;
 }
 
+/*
+ * Step 2, one tus upload id: taken only when nobody holds its file (a writer's next sync moves
+ * expires_at on, or finds the row gone); the row goes when it is (still) expired at now, or
+ * when expired is 0 and there is none, then the file. Counts in stats->uploads_removed.
+ */
+static enum store_err gc_tus_one(struct store *st, const char *id, int64_t now, int expired,
+                                 struct store_gc_stats *stats)
+{
+	struct store_tus row;
+	struct stat a, b;
+	enum store_err rc = STORE_OK;
+	int fd, changed = 0;
+
+	fd = openat(st->upfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd >= 0) {
+		if (fstat(fd, &a) < 0 || !S_ISREG(a.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
+			goto out;       /* EWOULDBLOCK: its writer lives */
+		if (fstatat(st->upfd, id, &b, AT_SYMLINK_NOFOLLOW) < 0 || a.st_dev != b.st_dev ||
+		    a.st_ino != b.st_ino)
+			goto out;       /* gone or replaced meanwhile */
+	} else if (errno != ENOENT || !expired) {
+		return STORE_OK;
+	}
+	if (expired) {
+		if ((rc = tx_begin(st)) != STORE_OK)
+			goto out;
+		if ((rc = exec_id_time(st, S_GC_TUS_DELETE, id, now, "gc: delete upload")) ==
+		        STORE_OK)
+			changed = sqlite3_changes(st->db);
+		if (rc == STORE_OK)
+			rc = tx_commit(st);
+		if (rc != STORE_OK) {
+			tx_rollback(st);
+			goto out;
+		}
+		if (changed == 0)
+			goto out;       /* a sync moved it on meanwhile */
+		if (fd < 0) {           /* a row without its file: the row was all there was */
+			stats->uploads_removed++;
+			goto out;
+		}
+	} else {
+		rc = tus_row(st, id, &row);
+		if (rc != STORE_NOT_FOUND)
+			goto out;       /* a row: alive, or expired and left to the expiry pass */
+		rc = STORE_OK;
+	}
+	if (unlinkat(st->upfd, id, 0) == 0)
+		stats->uploads_removed++;
+	else if (errno != ENOENT)
+		fprintf(stderr, "store: gc: uploads/%s: %s\n", id, strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);      /* releases the lock */
+	return rc;
+}
+
+/* Step 2: the tus uploads expired at now, GC_BATCH ids per query, walked in id order. */
+static enum store_err gc_tus_expired(struct store *st, int64_t now, struct store_gc_stats *stats)
+{
+	char ids[GC_BATCH][STORE_ID_CHARS + 1], last[STORE_ID_CHARS + 1] = "";
+	enum store_err rc = STORE_OK;
+	sqlite3_stmt *s;
+	int got, n, i, r;
+
+	do {
+		s = stmt(st, S_GC_TUS_EXPIRED);
+		got = n = 0;
+		if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK ||
+		    sqlite3_bind_text(s, 2, last, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+			r = SQLITE_ERROR;
+		else
+			while ((r = sqlite3_step(s)) == SQLITE_ROW && got < GC_BATCH) {
+				const unsigned char *t = sqlite3_column_text(s, 0);
+				got++;
+				if (t != NULL && strlen((const char *)t) <= STORE_ID_CHARS)
+					snprintf(last, sizeof(last), "%s", (const char *)t);
+				/* Only this module writes ids; skip one that is not ours. */
+				if (col_text(s, 0, ids[n], sizeof(ids[n])) == 0 && store_id_valid(ids[n]))
+					n++;
+			}
+		if (r != SQLITE_DONE && r != SQLITE_ROW)
+			rc = fail_db(st, "expired uploads");
+		sqlite3_reset(s);       /* no read snapshot held into the write transactions */
+		for (i = 0; rc == STORE_OK && i < n; i++)
+			rc = gc_tus_one(st, ids[i], now, 1, stats);
+	} while (rc == STORE_OK && got == GC_BATCH);
+	return rc;
+}
+
+/* Step 2: files in uploads/ without a row, that nobody holds (names that are not ids stay). */
+static enum store_err gc_tus_files(struct store *st, int64_t now, struct store_gc_stats *stats)
+{
+	enum store_err rc = STORE_OK;
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = dir_open(st->upfd, ".")) == NULL)
+		return fail_sys(st, "uploads", errno);
+	while (rc == STORE_OK && (errno = 0, de = readdir(d)) != NULL)
+		if (store_id_valid(de->d_name))
+			rc = gc_tus_one(st, de->d_name, now, 0, stats);
+	if (rc == STORE_OK && errno != 0)
+		rc = fail_sys(st, "readdir uploads", errno);
+	closedir(d);
+	return rc;
+}
+
 /* 1 when name, in folder objects/xy, is ID or ID.VARIANT as this module names files; id set. */
 static int object_name_id(const char *xy, const char *name, char id[STORE_ID_CHARS + 1])
 {
@@ -1743,7 +2561,8 @@ static int object_name_id(const char *xy, const char *name, char id[STORE_ID_CHA
  * Step 3, one file objects/xy/name: kept while its input lives; unlinked when the input is
  * deleted; and when it has no row at all, unlinked only if no upload of that id can be in
  * flight. store_upload_commit links the object, then COMMITs, and only then removes
- * tmp/ID.part: so tmp/ID.part absent, checked before the row is read again, means that any
+ * tmp/ID.part (store_tus_complete: uploads/ID): so neither there, checked before the row is
+ * read again, means that any
  * commit of this id is over, and a row still missing means there will be none. The mtime age
  * is a margin on top, for whatever else may write there (an administrator's restore).
  */
@@ -1763,6 +2582,9 @@ static enum store_err gc_file(struct store *st, int xyfd, const char *xy, const 
 		memcpy(part, id, STORE_ID_CHARS);
 		memcpy(part + STORE_ID_CHARS, PART_SUFFIX, sizeof(PART_SUFFIX));
 		if (fstatat(st->tmpfd, part, &tsb, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			return STORE_OK;
+		/* A tus completion links uploads/ID here likewise, and unlinks that name after. */
+		if (fstatat(st->upfd, id, &tsb, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
 			return STORE_OK;
 		rc = input_state(st, id);
 		/* now >= 0: no overflow. */
@@ -1876,6 +2698,8 @@ enum store_err store_gc(struct store *st, int64_t now, int64_t tombstone_ttl,
 	/* Tombstones first, files next, rows last: a crash between steps loses nothing. */
 	if ((rc = gc_expired(st, now, stats)) != STORE_OK ||
 	    (rc = recover(st, stats)) != STORE_OK ||
+	    (rc = gc_tus_expired(st, now, stats)) != STORE_OK ||
+	    (rc = gc_tus_files(st, now, stats)) != STORE_OK ||
 	    (rc = gc_objects(st, now, stats)) != STORE_OK ||
 	    (rc = gc_rows(st, S_GC_INPUT_ROWS, now - tombstone_ttl, now, &stats->input_rows)) !=
 	        STORE_OK)

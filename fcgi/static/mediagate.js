@@ -91,11 +91,11 @@
 		sendAs.hidden = sendAs.disabled = false;
 		offer();
 
-		/* POST body to /inputs and go to the new input's view page. */
+		/* POST body to the form's action (PREFIX/inputs) and go to the new input's view page. */
 		function send(body, contentType) {
 			const xhr = new XMLHttpRequest();
 			let events = 0;
-			xhr.open('POST', '/inputs');
+			xhr.open('POST', form.action);
 			xhr.setRequestHeader('Accept', 'application/json');
 			if (contentType)
 				xhr.setRequestHeader('Content-Type', contentType);

@@ -4,6 +4,8 @@
 # assert_* records one test: pass or fail NAME DETAIL. Globals set here:
 #   ROOT OUT         the repository and the artifacts folder (tests/out/integration)
 #   BASE DATA        the server under test (http://127.0.0.1:PORT) and its data folder
+#   MOUNT            the app's mount prefix ("" at "/", or e.g. /media): paths the tests write
+#                    ("/inputs") are under it; URLs the app emits already carry it
 #   STATUS HDRS BODY after http: the status code and the files holding headers and body
 
 PASSED=0
@@ -144,7 +146,8 @@ object_path() { printf '%s/objects/%s/%s' "$DATA" "${1:0:2}" "$1"; }
 # HTTP -------------------------------------------------------------------------------------------
 
 # http METHOD PATH [CURL ARGS...]: one request to BASE; sets STATUS and the files HDRS and BODY.
-# PATH may also be a full URL. With JAR=NAME (e.g. `JAR=alice http GET /inputs`) the request
+# PATH may also be a full URL; a path gets the mount prefix unless it has it already (the URLs the
+# app emits, such as content_url, carry it). With JAR=NAME (e.g. `JAR=alice http GET /inputs`) the request
 # sends and updates the cookies of jar NAME. Expect: is off (no 1 s wait for 100-continue).
 http() {
 	local method=$1 path=$2 url
@@ -152,7 +155,11 @@ http() {
 	REQ_N=$((REQ_N + 1))
 	REQ_METHOD=$method REQ_PATH=$path
 	HDRS=$OUT/req/$REQ_N.headers BODY=$OUT/req/$REQ_N.body
-	case $path in http*) url=$path ;; *) url=$BASE$path ;; esac
+	case $path in
+	http*) url=$path ;;
+	"${MOUNT:-}"/*) url=$BASE$path ;;
+	*) url=$BASE${MOUNT:-}$path ;;
+	esac
 	local args=(-sS -g --max-time 30 -D "$HDRS" -o "$BODY" -w '%{http_code}' -H 'Expect:')
 	if [ -n "${JAR:-}" ]; then
 		: >>"$OUT/jars/$JAR"
@@ -309,7 +316,7 @@ server_start() {
 			"$(server_script)" >"$log" 2>&1 &
 		S_PID=$!
 		for _ in $(seq 100); do
-			if curl -fsS --max-time 1 -o /dev/null "$S_BASE/healthz" 2>/dev/null; then
+			if curl -fsS --max-time 1 -o /dev/null "$S_BASE${MOUNT:-}/healthz" 2>/dev/null; then
 				return 0
 			fi
 			kill -0 "$S_PID" 2>/dev/null || break
@@ -319,7 +326,7 @@ server_start() {
 		grep -q 'Address already in use' "$log" || break
 		cp "$log" "$log.port-taken.$attempt"
 	done
-	echo "server did not answer GET /healthz on $S_BASE within 10 s; $log:" >&2
+	echo "server did not answer GET ${MOUNT:-}/healthz on $S_BASE within 10 s; $log:" >&2
 	sed 's/^/    /' "$log" >&2
 	return 1
 }

@@ -3,8 +3,13 @@
 #
 #   tests/integration/run.sh [GROUP...]    GROUP is NAME of a test_NAME.sh; default: all of them
 #   SERVER=nginx tests/integration/run.sh  the same behind nginx (deploy/nginx/run.sh)
+#   MOUNT=/media tests/integration/run.sh  the app mounted at a prefix (the deploy scripts' MOUNT)
+#   OFFLOAD=1 tests/integration/run.sh     the web server sends the bytes of files on disk (the
+#                                          deploy scripts' OFFLOAD; test_offload.sh proves it)
+#   SERVER=apache tests/integration/run.sh behind Apache + mod_fcgid (deploy/apache/run.sh), at
+#                                          MOUNT=/media unless MOUNT is set (MOUNT= for "/")
 #
-# SERVER (lighttpd, the default, or nginx) picks the web server in front of the app; the few
+# SERVER (lighttpd, the default, nginx or apache) picks the web server in front of the app; the few
 # expectations that are the web server's own (its 400/411 answers) branch on it.
 # Starts the server on a free loopback port with a throwaway data folder, runs the groups, stops
 # it, and ends with the line "N passed, M failed"; exits 0 only when nothing failed. Artifacts
@@ -22,7 +27,11 @@ SERVER=${SERVER:-lighttpd}
 MAX_UPLOAD=4194304   # 4 MiB: the 413 tests stay cheap
 TOKEN_TTL=3600
 TOKEN_TTL_MAX=86400
-export BIN SERVER
+[ "$SERVER" != apache ] || MOUNT=${MOUNT-/media}   # Apache is the prefix deployment
+MOUNT=${MOUNT:-}
+export BIN SERVER MOUNT
+OFFLOAD=${OFFLOAD:-0}
+export OFFLOAD
 # Hermetic: no MEDIAGATE_* setting of the caller's shell reaches the servers under test.
 for v in $(compgen -e | grep '^MEDIAGATE_'); do unset "$v"; done
 
@@ -42,8 +51,8 @@ for tool in curl jq sqlite3 sox espeak-ng cmp sha256sum od; do
 done
 [ -x "$BIN" ] || abort "$BIN is not built (make build/mediagate)"
 case $SERVER in
-lighttpd | nginx) ;;
-*) abort "SERVER must be lighttpd or nginx, not '$SERVER'" ;;
+lighttpd | nginx | apache) ;;
+*) abort "SERVER must be lighttpd, nginx or apache, not '$SERVER'" ;;
 esac
 
 rm -rf "$OUT"
@@ -70,7 +79,7 @@ server_start "$OUT/server.log" "$DATA" MEDIAGATE_MAX_UPLOAD="$MAX_UPLOAD" \
 	abort "the server did not start"
 SERVER_PID=$S_PID
 BASE=$S_BASE
-echo "integration: $SERVER on $BASE, data in $DATA, artifacts in $OUT"
+echo "integration: $SERVER on $BASE${MOUNT:+ mounted at $MOUNT}, offload $OFFLOAD, data in $DATA, artifacts in $OUT"
 
 started=$(now)
 for file in "$HERE"/test_*.sh; do

@@ -25,7 +25,7 @@ test_basic() {
 	assert_match "GET /: form posts multipart/form-data" \
 		"<form[^>]*enctype=[\"']?multipart/form-data" "$t"
 	assert_match "GET /: form method post" "<form[^>]*method=[\"']?post" "$(printf '%s' "$t" | tr '[:upper:]' '[:lower:]')"
-	assert_match "GET /: form action /inputs" "<form[^>]*action=[\"']?/inputs[\"' >]" "$t"
+	assert_match "GET /: form action ${MOUNT:-}/inputs" "<form[^>]*action=[\"']?${MOUNT:-}/inputs[\"' >]" "$t"
 	assert_match "GET /: a file field named file" \
 		"<input[^>]*(type=[\"']?file[^>]*name=[\"']?file[\"' >]|name=[\"']?file[\"' ][^>]*type=[\"']?file)" "$t"
 	assert_match "GET /: a kind selector" "<select[^>]*name=[\"']?kind[\"' >]" "$t"
@@ -52,15 +52,15 @@ test_basic() {
 	assert_match "session cookie named mg_session" '^mg_session=[^;]+' "$cookie"
 	assert_match "session cookie HttpOnly" '; *HttpOnly(;|$)' "$cookie"
 	assert_match "session cookie SameSite=Lax" '; *SameSite=Lax(;|$)' "$cookie"
-	assert_match "session cookie Path=/" '; *Path=/(;|$)' "$cookie"
+	assert_match "session cookie Path=${MOUNT:-}/" "; *Path=${MOUNT:-}/(;|\$)" "$cookie"
 	assert_eq "sessions row exists" 1 "$(db "SELECT count(*) FROM sessions WHERE id = '$sid'")"
 
 	# A POST without Content-Length or body: here the web servers differ (SERVER of run.sh).
 	# lighttpd answers 411 itself (RFC 9110 section 15.5.12 allows a server to); nginx takes
 	# it as an empty body (RFC 9112 section 6.3: no length and no chunked means length 0) and
 	# the app creates the session.
-	printf 'POST /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' \
-		>"$OUT/post-no-length.req"
+	printf 'POST %s/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' \
+		"${MOUNT:-}" >"$OUT/post-no-length.req"
 	raw_http "$OUT/post-no-length.req"
 	case $SERVER in
 	nginx) assert_status "POST /sessions without Content-Length: 201 (nginx: empty body)" 201 ;;

@@ -134,7 +134,7 @@ test_errors() {
 	snapshot
 	curl -sS -o /dev/null --max-time 1.5 --limit-rate 512K -H 'Expect:' -b "$OUT/jars/err" \
 		--data-binary "@$M_MAX" -H 'Content-Type: application/octet-stream' \
-		"$BASE/inputs?kind=file" 2>/dev/null &
+		"$BASE${MOUNT:-}/inputs?kind=file" 2>/dev/null &
 	slow=$!
 	for i in $(seq 12); do
 		sleep 0.1

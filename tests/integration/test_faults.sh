@@ -125,11 +125,11 @@ faults_sigkill() {
 	# Two slow uploads (200 KiB/s, 3 MiB: 15 s each), one per FastCGI process.
 	curl -sS -o "$OUT/$n-raw.body" -w '%{http_code}' --max-time 30 --limit-rate 200k -H 'Expect:' \
 		-b "$OUT/jars/kill" --data-binary "@$slow" -H 'Content-Type: application/octet-stream' \
-		"$BASE/inputs?kind=file" >"$OUT/$n-raw.status" 2>/dev/null &
+		"$BASE${MOUNT:-}/inputs?kind=file" >"$OUT/$n-raw.status" 2>/dev/null &
 	c_raw=$!
 	curl -sS -o "$OUT/$n-form.body" -w '%{http_code}' --max-time 30 --limit-rate 200k -H 'Expect:' \
 		-b "$OUT/jars/kill" -F kind=file -F "file=@$slow;type=application/octet-stream" \
-		"$BASE/inputs" >"$OUT/$n-form.status" 2>/dev/null &
+		"$BASE${MOUNT:-}/inputs" >"$OUT/$n-form.status" 2>/dev/null &
 	c_form=$!
 	parts=$(parts_growing 2 10)
 	assert_eq "$n: two uploads are being written (tmp/ID.part growing)" 2 \
@@ -192,10 +192,10 @@ faults_upload_gone() {
 	snapshot
 	curl -sS -o /dev/null --max-time 1.5 --limit-rate 200k -H 'Expect:' -b "$OUT/jars/gone" \
 		--data-binary "@$slow" -H 'Content-Type: application/octet-stream' \
-		"$BASE/inputs?kind=file" 2>/dev/null &
+		"$BASE${MOUNT:-}/inputs?kind=file" 2>/dev/null &
 	c_raw=$!
 	curl -sS -o /dev/null --max-time 1.5 --limit-rate 200k -H 'Expect:' -b "$OUT/jars/gone" \
-		-F kind=file -F "file=@$slow;type=application/octet-stream" "$BASE/inputs" 2>/dev/null &
+		-F kind=file -F "file=@$slow;type=application/octet-stream" "$BASE${MOUNT:-}/inputs" 2>/dev/null &
 	c_form=$!
 	parts=$(parts_growing 2 2)
 	assert_eq "$n: both uploads were being written when the clients left" 2 \
@@ -285,11 +285,11 @@ soak_client() {
 		if ((i % 2)); then
 			st=$(curl -sS -o "$b" -w '%{http_code}' --max-time 60 -H 'Expect:' "${cookie[@]}" \
 				--data-binary "@$f" -H 'Content-Type: application/octet-stream' \
-				"$BASE/inputs?kind=file" 2>>"$dir/curl.err") || st=000
+				"$BASE${MOUNT:-}/inputs?kind=file" 2>>"$dir/curl.err") || st=000
 		else
 			st=$(curl -sS -o "$b" -w '%{http_code}' --max-time 60 -H 'Expect:' "${cookie[@]}" \
 				-F kind=file -F "file=@$f;type=application/octet-stream" \
-				"$BASE/inputs" 2>>"$dir/curl.err") || st=000
+				"$BASE${MOUNT:-}/inputs" 2>>"$dir/curl.err") || st=000
 		fi
 		printf 'U %s\n' "$st" >>"$log"
 		[ "$st" = 201 ] || continue
@@ -324,7 +324,7 @@ soak_client() {
 		printf 'R %s %s\n' "$st" "$bad" >>"$log"
 		if ((i % 4 == 0)); then
 			st=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 60 "${cookie[@]}" \
-				"$BASE/inputs" 2>>"$dir/curl.err") || st=000
+				"$BASE${MOUNT:-}/inputs" 2>>"$dir/curl.err") || st=000
 			printf 'L %s\n' "$st" >>"$log"
 		fi
 	done

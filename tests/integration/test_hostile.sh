@@ -136,14 +136,20 @@ h_trim() {
 
 # h_table FUNCTION: run every row FUNCTION prints (see the top of this file).
 h_table() {
-	local type status code request name
+	local type status code request name where=root
+	[ -z "${MOUNT:-}" ] || where=mounted
 	while IFS='|' read -r -u 7 type status code name; do
 		type=$(h_trim "$type")
 		case $type in '' | '#'*) continue ;; esac
 		IFS= read -r -u 7 request
 		case $type in
 		*/*)
-			[ "${type#*/}" = "$SERVER" ] || continue
+			# TYPE/SERVER: only behind SERVER; TYPE/SERVER-root or -mounted: and only with
+			# the app at "/" or under a prefix (MOUNT).
+			case ${type#*/} in
+			"$SERVER" | "$SERVER-$where") ;;
+			*) continue ;;
+			esac
 			type=${type%/*}
 			;;
 		esac
@@ -519,7 +525,7 @@ h_bodies() {
 	{ printf 'OggS'; head -c 3000 /dev/urandom; } >"$d/ogg-garbage"
 
 	# Whole requests for the socket: Content-Length that lies, or that lighttpd refuses.
-	local q='POST /inputs?kind=file HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+	local q="POST ${MOUNT:-}/inputs?kind=file HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n"
 	q+='Content-Type: application/octet-stream\r\n'
 	for i in "cl-abc abc" "cl-neg -1" "cl-2e64 18446744073709551616" "cl-hex 0x10" \
 		"cl-list 100, 100"; do
@@ -532,7 +538,8 @@ h_bodies() {
 	  head -c 100 "$d/bytes-5000"; } >"$d/cl-te.req"
 	{ printf "$q"'Content-Length: 100000\r\n\r\n'; cat "$d/bytes-5000"; } >"$d/cl-more-raw.req"
 	{
-		printf 'POST /inputs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; '
+		printf 'POST %s/inputs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; ' \
+			"${MOUNT:-}"
 		printf 'boundary=%s\r\nContent-Length: %d\r\n\r\n' "$b" $(($(size_of "$d/form") + 100))
 		cat "$d/form"
 	} >"$d/cl-more-form.req"
@@ -918,19 +925,33 @@ h_rows_ids() {
 	cat <<'EOF'
 # nginx decodes %2F and %2E while it normalises the path (it still passes the raw REQUEST_URI
 # on) and refuses a path that climbs above "/" with its own 400: /inputs/../../keyring does.
-app/lighttpd | 401 | token_missing | id ..%2F..%2Fkeyring, no token
+# Under a mount prefix (MOUNT) both servers normalise /media/inputs/../../keyring to /keyring,
+# outside the app: their own 404 (rows -root apply at "/", -mounted under a prefix).
+app/lighttpd-root | 401 | token_missing | id ..%2F..%2Fkeyring, no token
 	hq_get "/inputs/..%2F..%2Fkeyring/content"
-front/nginx | 400 | - | id ..%2F..%2Fkeyring, no token
+front/lighttpd-mounted | 404 | - | id ..%2F..%2Fkeyring, no token
 	hq_get "/inputs/..%2F..%2Fkeyring/content"
-app/lighttpd | 403 | token_wrong_input | id ..%2F..%2Fkeyring with a good token
+front/nginx-root | 400 | - | id ..%2F..%2Fkeyring, no token
+	hq_get "/inputs/..%2F..%2Fkeyring/content"
+front/nginx-mounted | 404 | - | id ..%2F..%2Fkeyring, no token
+	hq_get "/inputs/..%2F..%2Fkeyring/content"
+app/lighttpd-root | 403 | token_wrong_input | id ..%2F..%2Fkeyring with a good token
 	hq_get "/inputs/..%2F..%2Fkeyring/content?token=$H_TA"
-front/nginx | 400 | - | id ..%2F..%2Fkeyring with a good token
+front/lighttpd-mounted | 404 | - | id ..%2F..%2Fkeyring with a good token
+	hq_get "/inputs/..%2F..%2Fkeyring/content?token=$H_TA"
+front/nginx-root | 400 | - | id ..%2F..%2Fkeyring with a good token
+	hq_get "/inputs/..%2F..%2Fkeyring/content?token=$H_TA"
+front/nginx-mounted | 404 | - | id ..%2F..%2Fkeyring with a good token
 	hq_get "/inputs/..%2F..%2Fkeyring/content?token=$H_TA"
 app | 403 | token_wrong_input | id %2e%2e
 	hq_get "/inputs/%2e%2e/content?token=$H_TA"
-app/lighttpd | 403 | token_wrong_input | id %2E%2E%2F%2E%2E%2Fkeyring
+app/lighttpd-root | 403 | token_wrong_input | id %2E%2E%2F%2E%2E%2Fkeyring
 	hq_get "/inputs/%2E%2E%2F%2E%2E%2Fkeyring/content?token=$H_TA"
-front/nginx | 400 | - | id %2E%2E%2F%2E%2E%2Fkeyring
+front/lighttpd-mounted | 404 | - | id %2E%2E%2F%2E%2E%2Fkeyring
+	hq_get "/inputs/%2E%2E%2F%2E%2E%2Fkeyring/content?token=$H_TA"
+front/nginx-root | 400 | - | id %2E%2E%2F%2E%2E%2Fkeyring
+	hq_get "/inputs/%2E%2E%2F%2E%2E%2Fkeyring/content?token=$H_TA"
+front/nginx-mounted | 404 | - | id %2E%2E%2F%2E%2E%2Fkeyring
 	hq_get "/inputs/%2E%2E%2F%2E%2E%2Fkeyring/content?token=$H_TA"
 app | 403 | token_wrong_input | id ..%5C..%5Ckeyring (backslashes)
 	hq_get "/inputs/..%5C..%5Ckeyring/content?token=$H_TA"
@@ -940,13 +961,21 @@ app | 404 | not_found | /inputs/../keyring/content, unnormalised
 	hq_get "/inputs/../keyring/content?token=$H_TA" --path-as-is
 app | 404 | not_found | /inputs/ID/../../keyring
 	hq_get "/inputs/$H_A/../../keyring?token=$H_TA" --path-as-is
-app/lighttpd | 404 | not_found | GET /inputs/..%2F..%2Fkeyring as the owner
+app/lighttpd-root | 404 | not_found | GET /inputs/..%2F..%2Fkeyring as the owner
 	hq_owner GET "/inputs/..%2F..%2Fkeyring"
-front/nginx | 400 | - | GET /inputs/..%2F..%2Fkeyring as the owner
+front/lighttpd-mounted | 404 | - | GET /inputs/..%2F..%2Fkeyring as the owner
 	hq_owner GET "/inputs/..%2F..%2Fkeyring"
-app/lighttpd | 404 | not_found | DELETE /inputs/..%2F..%2Fkeyring
+front/nginx-root | 400 | - | GET /inputs/..%2F..%2Fkeyring as the owner
+	hq_owner GET "/inputs/..%2F..%2Fkeyring"
+front/nginx-mounted | 404 | - | GET /inputs/..%2F..%2Fkeyring as the owner
+	hq_owner GET "/inputs/..%2F..%2Fkeyring"
+app/lighttpd-root | 404 | not_found | DELETE /inputs/..%2F..%2Fkeyring
 	hq_owner DELETE "/inputs/..%2F..%2Fkeyring"
-front/nginx | 400 | - | DELETE /inputs/..%2F..%2Fkeyring
+front/lighttpd-mounted | 404 | - | DELETE /inputs/..%2F..%2Fkeyring
+	hq_owner DELETE "/inputs/..%2F..%2Fkeyring"
+front/nginx-root | 400 | - | DELETE /inputs/..%2F..%2Fkeyring
+	hq_owner DELETE "/inputs/..%2F..%2Fkeyring"
+front/nginx-mounted | 405 | - | DELETE /inputs/..%2F..%2Fkeyring
 	hq_owner DELETE "/inputs/..%2F..%2Fkeyring"
 app | 404 | not_found | POST /inputs/%2e%2e%2Fkeyring/tokens
 	hq_owner POST "/inputs/%2e%2e%2Fkeyring/tokens"

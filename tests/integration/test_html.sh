@@ -11,6 +11,7 @@ form_post() {
 	assert_status "$name: form post prefers HTML: 303" 303
 	loc=$(header Location)
 	loc=${loc#"$BASE"}
+	loc=${loc#"${MOUNT:-}"}
 	assert_match "$name: 303 to /inputs/ID/view?token=" '^/inputs/[A-Za-z0-9_-]{22,}/view\?token=[^&]+$' "$loc"
 	[ "$STATUS" = 303 ] || return
 	id=${loc#/inputs/}
@@ -31,7 +32,7 @@ form_post() {
 		src=$(printf '%s' "$page" | grep -Eo "<source[^>]*src=\"[^\"]*\"" | head -n 1 |
 			sed -E 's/.*src="//; s/"$//; s/&amp;/\&/g')
 	fi
-	assert_eq "$name: its src is the content_url" "/inputs/$id/content?token=$token" "$src"
+	assert_eq "$name: its src is the content_url" "${MOUNT:-}/inputs/$id/content?token=$token" "$src"
 	assert_match "$name: view page shows the filename" "$(basename "$file")" "$page"
 	http GET "${src:-/none}"
 	assert_status "$name: the src answers 200" 200

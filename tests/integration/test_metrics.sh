@@ -102,7 +102,7 @@ test_metrics() {
 	local rid_scrape rid_upload rid_read rid_missing rid_invalid rid_expired rid_404
 	local kid sess t expired line ids
 	local ts_re='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
-	local id tok session logged counted read s r f
+	local id tok session logged counted read s r f read_out
 
 	head -c "$size" /dev/urandom >"$bin"
 	: >"$OUT/jars/metrics"
@@ -130,7 +130,9 @@ test_metrics() {
 	http GET "$CONTENT_URL"
 	assert_status "metrics: the read: 200" 200
 	rid_read=$(header X-Request-Id)
-	out=$((out + $(size_of "$BODY")))
+	# With OFFLOAD the web server sends the read's bytes and the app writes none (test_offload).
+	case ${OFFLOAD:-0} in 0 | no | off | none) read_out=$size ;; *) read_out=0 ;; esac
+	out=$((out + read_out))
 	http GET "/inputs/$id/content"
 	assert_error "metrics: no token: 401" 401 token_missing
 	rid_missing=$(header X-Request-Id)
@@ -205,25 +207,25 @@ test_metrics() {
 		"$(printf '%s\n' "${ids[@]}" | grep -E '^[0-9]+-[0-9]+$' | sort -u | wc -l)"
 	line=$(access_line "$rid_read")
 	assert_match "access log: the read" "^mediagate ts=$ts_re pid=${rid_read%-*} id=$rid_read \
-method=GET route=/inputs/\{id\}/content path=/inputs/$id/content status=200 in=0 out=$size \
+method=GET route=/inputs/\{id\}/content path=${MOUNT:-}/inputs/$id/content status=200 in=0 out=$read_out \
 ms=[0-9]+\.[0-9]{3}$" "$line"
 	line=$(access_line "$rid_upload")
 	assert_match "access log: the upload" "^mediagate ts=$ts_re pid=[0-9]+ id=$rid_upload \
-method=POST route=/inputs path=/inputs status=201 in=$size out=[1-9][0-9]* ms=[0-9.]+$" "$line"
+method=POST route=/inputs path=${MOUNT:-}/inputs status=201 in=$size out=[1-9][0-9]* ms=[0-9.]+$" "$line"
 	line=$(access_line "$rid_missing")
 	assert_match "access log: reason for a missing token" \
-		" path=/inputs/$id/content status=401 .* reason=token_missing$" "$line"
+		" path=${MOUNT:-}/inputs/$id/content status=401 .* reason=token_missing$" "$line"
 	line=$(access_line "$rid_invalid")
 	assert_match "access log: reason for an invalid token, no query" \
-		" path=/inputs/$id/content status=403 .* reason=token_invalid$" "$line"
+		" path=${MOUNT:-}/inputs/$id/content status=403 .* reason=token_invalid$" "$line"
 	line=$(access_line "$rid_expired")
 	assert_match "access log: reason for an expired token" \
 		" status=410 .* reason=token_expired$" "$line"
 	line=$(access_line "$rid_404")
 	assert_match "access log: an unknown path is route other" \
-		" method=GET route=other path=/metrics/nothing-here status=404 .* reason=not_found$" "$line"
+		" method=GET route=other path=${MOUNT:-}/metrics/nothing-here status=404 .* reason=not_found$" "$line"
 	line=$(access_line "$rid_scrape")
-	assert_match "access log: the scrape" " route=/metrics path=/metrics status=200 in=0 " "$line"
+	assert_match "access log: the scrape" " route=/metrics path=${MOUNT:-}/metrics status=200 in=0 " "$line"
 
 	session=$(awk '$6 == "mg_session" { print $7 }' "$OUT/jars/metrics")
 	assert_true "the test has a token and a session cookie to look for" \

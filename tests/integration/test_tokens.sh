@@ -60,7 +60,8 @@ test_tokens() {
 	assert_status "POST tokens with the owner cookie: 201" 201
 	tok=$(json .token)
 	exp=$(json .expires_at)
-	assert_eq "new token: content_url" "/inputs/$a/content?token=$tok" "$(json .content_url)"
+	assert_eq "new token: content_url" "${MOUNT:-}/inputs/$a/content?token=$tok" \
+		"$(json .content_url)"
 	assert_true "new token: default lifetime" "expires_at '$exp', now $t" \
 		test "${exp:-0}" -ge $((t + TOKEN_TTL - 5)) -a "${exp:-0}" -le $((t + TOKEN_TTL + 5))
 	http GET "/inputs/$a/content?token=$tok"

@@ -12,7 +12,7 @@ check_upload() {
 	created=$(json .created_at)
 	exp=$(json .expires_at)
 	assert_match "$name: id has 128+ random bits, URL-safe" '^[A-Za-z0-9_-]{22,}$' "$id"
-	assert_eq "$name: Location" "/inputs/$id" "$(header Location | sed "s|^$BASE||")"
+	assert_eq "$name: Location" "${MOUNT:-}/inputs/$id" "$(header Location | sed "s|^$BASE||")"
 	assert_eq "$name: kind" "$kind" "$(json .kind)"
 	assert_eq "$name: content_type" "$type" "$(json .content_type)"
 	assert_eq "$name: size" "$(size_of "$file")" "$(json .size)"
@@ -22,8 +22,9 @@ check_upload() {
 		test "${created:-0}" -ge $((t - 5)) -a "${created:-0}" -le $((t + 5))
 	assert_true "$name: expires_at is now + token TTL" "expires_at '$exp', now $t" \
 		test "${exp:-0}" -ge $((t + TOKEN_TTL - 5)) -a "${exp:-0}" -le $((t + TOKEN_TTL + 5))
-	assert_eq "$name: content_url" "/inputs/$id/content?token=$token" "$(json .content_url)"
-	assert_match "$name: view_url" "^/inputs/$id/view\\?token=" "$(json .view_url)"
+	assert_eq "$name: content_url" "${MOUNT:-}/inputs/$id/content?token=$token" \
+		"$(json .content_url)"
+	assert_match "$name: view_url" "^${MOUNT:-}/inputs/$id/view\\?token=" "$(json .view_url)"
 	assert_match "$name: metadata is an object" '^object$' "$(json '.metadata | type')"
 	assert_true "$name: object file in DATA/objects/XY/ID" "$(object_path "$id") missing" \
 		cmp -s "$file" "$(object_path "$id")"
@@ -120,7 +121,7 @@ test_upload() {
 	local pids=() i ok=0
 	for i in 1 2 3 4; do
 		curl -sS -o "$OUT/parallel.$i.json" -w '%{http_code}' -H 'Expect:' -b "$OUT/jars/up" \
-			-F kind=file -F "file=@$M_BIN;type=application/octet-stream" "$BASE/inputs" \
+			-F kind=file -F "file=@$M_BIN;type=application/octet-stream" "$BASE${MOUNT:-}/inputs" \
 			>"$OUT/parallel.$i.status" 2>&1 &
 		pids+=($!)
 	done

@@ -213,7 +213,7 @@ Test(store, open_creates_layout_and_schema)
 
 	cr_assert_eq(sqlite3_open_v2(path_of("index.sqlite"), &db, SQLITE_OPEN_READONLY, NULL),
 	             SQLITE_OK);
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 1);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
 	cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 	                           " AND name IN ('sessions', 'inputs')"), 2);
 	cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
