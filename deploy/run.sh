@@ -31,6 +31,7 @@ conf=${conf//@CHUNKED_MAX_KB@/"$chunked_kb"}
 # At "/" the key is "/" (fix-root-scriptname: SCRIPT_NAME "", PATH_INFO the whole path); at a
 # prefix it is the prefix without a trailing '/' (SCRIPT_NAME the prefix; see fcgi/mount.h).
 conf=${conf//@MOUNT_KEY@/"${MOUNT:-/}"}
+conf=${conf//@MOUNT_RE@/"${MOUNT//./\\.}"}
 # The app names files under DATA_DIR/objects/ (or MEDIAGATE_OFFLOAD_PREFIX): lighttpd sends
 # none from elsewhere.
 xsendfile=disable
