@@ -46,6 +46,8 @@ else
 TEST_BIN := $(CURDIR)/$(B)/mediagate
 endif
 FUZZ_SECONDS ?= 60
+# The tus client the integration group test_cli.sh runs (built like the app: ASan with SANITIZE=1).
+export MG_CLI := $(CURDIR)/$(B)/mediagate-put
 
 # Everything but the entry point goes into one static library that the app and the tests link.
 LIB_SRCS  := $(wildcard fcgi/*.c store/*.c tokens/*.c media/*.c)
@@ -65,7 +67,7 @@ DEB_PKGS := build-essential pkg-config libfcgi-dev libsqlite3-dev libssl-dev lib
             libcriterion-dev lighttpd spawn-fcgi curl jq sox libsox-fmt-all espeak-ng ffmpeg \
             pngcheck chromium nginx
 
-.PHONY: all deps print-deps run check check-unit check-integration check-browser check-deploy \
+.PHONY: all deps print-deps run check check-unit check-integration check-browser check-tus check-deploy \
         fuzz clean
 
 all: $(B)/mediagate $(B)/mediagate-put
@@ -124,12 +126,12 @@ run: deps
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) deploy/run.sh
 
 check: deps
-	@$(MAKE) --no-print-directory check-unit check-integration check-browser
+	@$(MAKE) --no-print-directory check-unit check-integration check-browser check-tus
 
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-check-integration: $(B)/mediagate
+check-integration: $(B)/mediagate $(B)/mediagate-put
 	rm -rf tests/out/valgrind
 	BIN=$(TEST_BIN) tests/integration/run.sh
 
@@ -137,8 +139,12 @@ check-integration: $(B)/mediagate
 check-browser: $(B)/mediagate
 	BIN=$(TEST_BIN) tests/browser/run.sh
 
+# The tus endpoint driven by tus-js-client (npm, pinned in tests/tus/package-lock.json) in Node.
+check-tus: $(B)/mediagate
+	BIN=$(TEST_BIN) tests/tus/run.sh
+
 # The integration suite again behind nginx (deploy/nginx/); lighttpd is what check uses.
-check-deploy: deps $(B)/mediagate
+check-deploy: deps $(B)/mediagate $(B)/mediagate-put
 	SERVER=nginx BIN=$(TEST_BIN) tests/integration/run.sh
 	OFFLOAD=1 BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-offload \
 	  tests/integration/run.sh

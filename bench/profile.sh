@@ -199,12 +199,22 @@ cg_n=0
 win_begin() {   # TOOL
 	case $1 in
 	callgrind) callgrind_control --vgdb-prefix="$tmp/vgdb" -z "$FPID" >/dev/null 2>&1 || die "callgrind_control -z failed" ;;
-	strace) strace -c -f -o "$tmp/strace.out" -p "$FPID" 2>"$tmp/strace.err" &
-		win_pid=$!
-		sleep 1 ;;
-	perf) perf stat -x, -e instructions:u,instructions:k -o "$tmp/perf.out" -p "$FPID" &
-		win_pid=$!
-		sleep 1 ;;
+	strace|perf)
+		local try
+		for try in 1 2 3; do
+			if [ "$1" = strace ]; then
+				strace -c -f -o "$tmp/strace.out" -p "$FPID" 2>"$tmp/win.err" &
+			else
+				perf stat -x, -e instructions:u,instructions:k -o "$tmp/perf.out" \
+					-p "$FPID" 2>"$tmp/win.err" &
+			fi
+			win_pid=$!
+			sleep 1
+			kill -0 "$win_pid" 2>/dev/null && return 0
+			wait "$win_pid" 2>/dev/null || true
+			say "($1 did not attach: $(head -c 200 "$tmp/win.err"); again)"
+		done
+		die "$1 could not attach to $FPID" ;;
 	esac
 }
 # win_end TOOL LABEL: prints "LABEL TOTAL" (instructions) or the strace table's total calls
@@ -222,7 +232,9 @@ win_end() {
 	strace)
 		kill -INT "$win_pid"; wait "$win_pid" 2>/dev/null || true
 		[ -z "${CG_KEEP:-}" ] || { mkdir -p "$CG_KEEP"; cp "$tmp/strace.out" "$CG_KEEP/$2.strace"; }
-		awk '$NF == "total" { print $4 }' "$tmp/strace.out"
+		# The total line, or the sum of the calls column when strace printed no total.
+		awk '/^------/ { n++; next } n == 1 && NF >= 5 { sum += $4 }
+			$NF == "total" { total = $4 } END { print total != "" ? total : sum }' "$tmp/strace.out"
 		;;
 	perf)
 		kill -INT "$win_pid"; wait "$win_pid" 2>/dev/null || true

@@ -51,6 +51,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 	else if (tus_header_value(line, len, "Content-Type", r->content_type,
 	                          sizeof r->content_type) == -1)
 		r->content_type[0] = '\0';
+	else if (tus_header_value(line, len, "Mediagate-Input", r->input, sizeof r->input) == -1)
+		r->input[0] = '\0';
 	else if (tus_header_value(line, len, "Set-Cookie", v, sizeof v) == 1) {
 		char value[sizeof c->h->cookie];
 		if (tus_set_cookie_value(v, SESSION_COOKIE, value, sizeof value) == 1 &&

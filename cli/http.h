@@ -29,6 +29,7 @@ struct http_resp {
 	char     tus_extension[256];
 	char     checksum_algorithms[128];
 	char     content_type[128];
+	char     input[TUS_URL_MAX];  /* Mediagate-Input: the path of the input the upload becomes */
 	char     body[HTTP_BODY_MAX + 1];  /* NUL-terminated; cut at HTTP_BODY_MAX */
 	size_t   body_len;
 };

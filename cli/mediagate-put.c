@@ -4,6 +4,7 @@
  * checksum), resuming after interruptions, and print the URL that reads it back.
  * `mediagate-put --help` and README.md ("Command-line client") say how to use it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -38,6 +39,7 @@ enum {
 #define DEFAULT_CHUNK  (4u * 1024 * 1024)
 #define MAX_META       16
 #define WAV_HEADER_MAX (1024 * 1024)   /* the most bytes read looking for a WAV's data chunk */
+#define STATE_MAX_AGE  (30 * 86400)    /* state files older than this are removed, seconds */
 
 struct opts {
 	const char *server;
@@ -176,6 +178,18 @@ static void cleanup(struct put *p)
 
 static void die(struct put *p, int code, const char *fmt, ...) __attribute__((noreturn,
                                                                              format(printf, 3, 4)));
+/* Exit with code, saying first whether the same command can resume the upload. */
+static void leave(struct put *p, int code) __attribute__((noreturn));
+static void leave(struct put *p, int code)
+{
+	if (p != NULL && p->state_path[0] != '\0' && p->url[0] != '\0' && code != EXIT_USAGE &&
+	    access(p->state_path, F_OK) == 0)
+		fprintf(stderr, "mediagate-put: run the same command again to resume\n");
+	if (p != NULL)
+		cleanup(p);
+	exit(code);
+}
+
 static void die(struct put *p, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -187,11 +201,7 @@ static void die(struct put *p, int code, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	if (p != NULL && p->state_path[0] != '\0' && p->url[0] != '\0' && code != EXIT_USAGE)
-		fprintf(stderr, "mediagate-put: run the same command again to resume\n");
-	if (p != NULL)
-		cleanup(p);
-	exit(code);
+	leave(p, code);
 }
 
 /* The server said no: its status and its JSON error body, then exit 2. */
@@ -201,13 +211,14 @@ static void refused(struct put *p, const char *what)
 	struct http_resp *r = &p->resp;
 
 	bar_break(p);
-	fprintf(stderr, "mediagate-put: %s: the server answered %ld\n", what, r->status);
+	fprintf(stderr, "mediagate-put: %s: the server answered %ld%s\n", what, r->status,
+	        r->body_len > 0 ? ":" : "");
 	if (r->body_len > 0) {
 		fwrite(r->body, 1, r->body_len, stderr);
 		if (r->body[r->body_len - 1] != '\n')
 			fputc('\n', stderr);
 	}
-	die(p, EXIT_REFUSED, "giving up");
+	leave(p, EXIT_REFUSED);
 }
 
 /* A status worth retrying after a pause: the server is busy, or the upload is locked by another
@@ -234,9 +245,12 @@ static void backoff(struct put *p, int net, const char *what)
 	}
 	ms = tus_backoff_ms(p->failures, (double)random() / ((double)RAND_MAX + 1));
 	p->failures++;
-	if (!p->o->quiet)
-		note("%s: %s; retry %u of %u in %.1f s", what,
-		     net ? p->h.error : "the server is busy", p->failures, p->o->retries, ms / 1000.0);
+	if (!p->o->quiet) {
+		char why[64];
+		snprintf(why, sizeof why, "the server answered %ld", p->resp.status);
+		note("%s: %s; retry %u of %u in %.1f s", what, net ? p->h.error : why, p->failures,
+		     p->o->retries, ms / 1000.0);
+	}
 	sleep_s(ms / 1000.0);
 }
 
@@ -350,6 +364,28 @@ static void state_remove(struct put *p)
 		note("cannot remove the state file %s: %s", p->state_path, strerror(errno));
 }
 
+/* Remove the state files of uploads left unfinished long ago (the server has expired them:
+ * MEDIAGATE_TUS_EXPIRY is a day by default), so that no session cookie lingers for ever. */
+static void state_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	time_t old = time(NULL) - STATE_MAX_AGE;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		size_t n = strlen(e->d_name);
+		if (n != 32 + 6 || strcmp(e->d_name + 32, ".state") != 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < old)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 /* Decide the state file's path (regular files, unless --no-resume). */
 static void state_init(struct put *p)
 {
@@ -369,6 +405,7 @@ static void state_init(struct put *p)
 		     strerror(errno));
 		return;
 	}
+	state_sweep(dir);
 	if ((size_t)snprintf(p->state_path, sizeof p->state_path, "%s/%s.state", dir, key) >=
 	    sizeof p->state_path)
 		p->state_path[0] = '\0';
@@ -510,7 +547,8 @@ static void restart(struct put *p, const char *why)
 	if (!p->src.seekable || p->restarts >= 1)
 		die(p, EXIT_REFUSED, "%s, and it cannot be begun again", why);
 	p->restarts++;
-	note("%s: beginning a new upload", why);
+	if (!p->o->quiet)
+		note("%s: beginning a new upload", why);
 	p->url[0] = '\0';
 	create(p);
 }
@@ -522,7 +560,9 @@ static int resume(struct put *p, const struct tus_state *st)
 	if (!p->cookie_given)
 		snprintf(p->h.cookie, sizeof p->h.cookie, "%s", st->cookie);
 	if (!head(p)) {
-		note("the upload of the state file is gone (%ld): beginning a new one", p->resp.status);
+		if (!p->o->quiet)
+			note("the upload of the state file is gone (%ld): beginning a new one",
+			     p->resp.status);
 		if (p->resp.status == 401 && !p->cookie_given)
 			p->h.cookie[0] = '\0';
 		p->url[0] = '\0';
@@ -530,7 +570,9 @@ static int resume(struct put *p, const struct tus_state *st)
 	}
 	if ((p->resp.has_length && p->resp.length != p->src.length) ||
 	    p->offset > p->src.length) {
-		note("the upload of the state file does not match the file: beginning a new one");
+		if (!p->o->quiet)
+			note("the upload of the state file does not match the file: beginning a new "
+			     "one");
 		p->url[0] = '\0';
 		return 0;
 	}
@@ -618,6 +660,8 @@ static void send_all(struct put *p)
 			restart(p, "the upload is gone");
 			continue;
 		}
+		if (last)
+			state_remove(p);   /* a completion that fails leaves nothing on the server */
 		refused(p, "PATCH");
 	}
 	draw(p, p->offset, 1);
@@ -626,46 +670,39 @@ static void send_all(struct put *p)
 
 /* The content URL ---------------------------------------------------------------------------------*/
 
-/* A string member of a JSON object body, or NULL. */
-static const char *json_str(json_t *o, const char *key)
-{
-	json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* Print the content URL of the finished upload: the server's final response carries it (or the
- * input's id, for POST /inputs/ID/tokens). */
+/*
+ * Print the content URL of the finished upload. The server names the input the upload became in
+ * the Mediagate-Input field (PREFIX/inputs/ID) of the response that completed it, and of HEAD
+ * (README.md, "Resumable uploads"); POST PREFIX/inputs/ID/tokens gives its content URL.
+ */
 static void finish(struct put *p)
 {
-	struct http_resp *r = &p->done;
-	json_t *body = NULL, *tok = NULL;
-	const char *curl = NULL, *id = NULL;
-	char url[TUS_URL_MAX], out[TUS_URL_MAX];
+	char input[TUS_URL_MAX], url[TUS_URL_MAX + 8], out[TUS_URL_MAX];
+	const char *content = NULL;
+	json_t *tok, *v;
 
-	if (r->body_len > 0)
-		body = json_loadb(r->body, r->body_len, 0, NULL);
-	curl = json_str(body, "content_url");
-	if (curl == NULL)
-		id = json_str(body, "id");
-	if (curl == NULL && id != NULL) {
-		char path[256];
-		snprintf(path, sizeof path, "/inputs/%s/tokens", id);
-		if (strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
-		        strlen(id) || tus_url_join(url, sizeof url, p->o->server, path) != 0)
-			die(p, EXIT_REFUSED, "the server's answer has a strange input id");
-		request(p, "POST", url, NULL, "POST /inputs/ID/tokens");
-		if (p->resp.status != 201)
-			refused(p, "POST /inputs/ID/tokens");
-		tok = json_loadb(p->resp.body, p->resp.body_len, 0, NULL);
-		curl = json_str(tok, "content_url");
+	if (p->done.input[0] == '\0') {
+		if (!head(p) || p->resp.input[0] == '\0')
+			die(p, EXIT_REFUSED, "uploaded, but the server does not say which input it became "
+			    "(no Mediagate-Input)");
+		p->done = p->resp;
 	}
-	if (curl == NULL || tus_url_resolve(out, sizeof out, p->url, curl) != 0) {
-		json_decref(body);
+	if (tus_url_resolve(input, sizeof input, p->url, p->done.input) != 0 ||
+	    strstr(input, "/inputs/") == NULL || strpbrk(input, "?#") != NULL)
+		die(p, EXIT_REFUSED, "uploaded, but Mediagate-Input is not an input's path ('%s')",
+		    p->done.input);
+	snprintf(url, sizeof url, "%s/tokens", input);
+	request(p, "POST", url, NULL, "POST /inputs/ID/tokens");
+	if (p->resp.status != 201)
+		refused(p, "POST /inputs/ID/tokens");
+	tok = json_loadb(p->resp.body, p->resp.body_len, 0, NULL);
+	v = json_is_object(tok) ? json_object_get(tok, "content_url") : NULL;
+	if (json_is_string(v))
+		content = json_string_value(v);
+	if (content == NULL || tus_url_resolve(out, sizeof out, url, content) != 0) {
 		json_decref(tok);
-		die(p, EXIT_REFUSED, "uploaded, but the server's answer has no content URL");
+		refused(p, "POST /inputs/ID/tokens (no content_url)");
 	}
-	json_decref(body);
 	json_decref(tok);
 	state_remove(p);
 	if (printf("%s\n", out) < 0 || fflush(stdout) != 0)

@@ -116,7 +116,8 @@ static long get_stream(struct source *s, uint64_t off, size_t want, const uint8_
 		s->len = (size_t)n;
 	}
 	skip = off - s->buf_start <= s->len ? (size_t)(off - s->buf_start) : s->len;
-	memmove(s->buf, s->buf + skip, s->len - skip);
+	if (skip > 0)
+		memmove(s->buf, s->buf + skip, s->len - skip);
 	s->len -= skip;
 	s->buf_start += skip;
 	need = want + 1;   /* one byte more: the end is known with the chunk that reaches it */

@@ -85,7 +85,7 @@ mg_offload() {
 	offload=${offload:-none}
 	if [ "$offload" != none ]; then
 		for m in "$@" ''; do [ "$m" != "$offload" ] || break; done
-		[ -n "$m" ] || die "OFFLOAD must be 0, 1 or one of: $*; not '$offload'"
+		[ -n "$m" ] || die "OFFLOAD (or MEDIAGATE_OFFLOAD) must be 0, 1 or one of: $*; not '$offload'"
 	fi
 	export MEDIAGATE_OFFLOAD=$offload
 	# shellcheck disable=SC2034 # used by the sourcing script

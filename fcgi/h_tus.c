@@ -54,8 +54,10 @@ static const char *field(const struct req *r, const char *name, char *out, size_
 	n = strlen(v);
 	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
 		n--;
-	if (n >= outsz)
-		n = outsz - 1;   /* too long to be valid: whatever is kept fails to parse */
+	if (n >= outsz) {
+		v = "\x7f";   /* too long to be valid: a value no parser takes */
+		n = 1;
+	}
 	memcpy(out, v, n);
 	out[n] = '\0';
 	return out;
@@ -240,8 +242,9 @@ static int chunk_receive(struct chunk *c)
 				           "would be over its quota of %llu bytes",
 				           (unsigned long long)r->app->cfg.session_max_bytes);
 			else
-				chunk_fail(c, 413, "too_large", "the body goes past the upload's length "
-				           "of %llu bytes", (unsigned long long)c->limit);
+				chunk_fail(c, 413, "too_large", "the body goes past %s of %llu bytes",
+				           c->t->length_known || c->length >= 0 ? "the upload's length"
+				           : "the maximum upload", (unsigned long long)c->limit);
 			store_tus_rewind(c->w);
 			goto out;
 		}
@@ -313,9 +316,11 @@ static int chunk_headers(struct chunk *c)
 				return chunk_fail(c, 413, "quota_exceeded", "the session's inputs and "
 				                  "uploads would be over its quota of %llu bytes",
 				                  (unsigned long long)c->r->app->cfg.session_max_bytes);
-			return chunk_fail(c, 413, "too_large", "%llu bytes at offset %llu go past the "
-			                  "upload's length of %llu bytes", (unsigned long long)c->clen,
-			                  (unsigned long long)c->t->offset, (unsigned long long)c->limit);
+			return chunk_fail(c, 413, "too_large", "%llu bytes at offset %llu go past %s of "
+			                  "%llu bytes", (unsigned long long)c->clen,
+			                  (unsigned long long)c->t->offset,
+			                  c->t->length_known || c->length >= 0 ? "the upload's length"
+			                  : "the maximum upload", (unsigned long long)c->limit);
 		}
 	}
 	return 0;

@@ -223,20 +223,21 @@ static void probe_pcm(struct ingest *g, enum wav_sample sample, uint64_t size)
 
 	if (!g->meta.seen[META_SAMPLING_RATE] || !g->meta.seen[META_NUM_CHANNELS]) {
 		ingest_fail(g, 400, "bad_metadata", "%s: required for %s",
-		     g->meta.seen[META_SAMPLING_RATE] ? "num_channels" : "sampling_rate",
-		     g->meta.format);
+		            g->meta.seen[META_SAMPLING_RATE] ? "num_channels" : "sampling_rate",
+		            g->meta.format);
 		return;
 	}
 	f = (struct wav_format){(uint32_t)g->meta.sampling_rate, (uint16_t)g->meta.num_channels,
 	                        sample};
 	if (size == 0 || size % wav_block_align(&f) != 0) {
-		ingest_fail(g, 400, "bad_metadata", "the PCM (%llu bytes) is not a whole number of frames of "
-		     "%u bytes", (unsigned long long)size, (unsigned)wav_block_align(&f));
+		ingest_fail(g, 400, "bad_metadata", "the PCM (%llu bytes) is not a whole number of "
+		            "frames of %u bytes", (unsigned long long)size,
+		            (unsigned)wav_block_align(&f));
 		return;
 	}
 	if (size > WAV_DATA_MAX) {
 		ingest_fail(g, 413, "too_large", "PCM over %llu bytes does not fit a WAV file",
-		     (unsigned long long)WAV_DATA_MAX);
+		            (unsigned long long)WAV_DATA_MAX);
 		return;
 	}
 	frames = size / wav_block_align(&f);
@@ -264,7 +265,7 @@ static void probe_audio(struct ingest *g, int fd)
 	if ((e = audio_open_check(&src, AUDIO_OPEN_CPU_SECONDS, err, sizeof err)) != AUDIO_OK ||
 	    (e = audio_probe(&src, &info, err, sizeof err)) != AUDIO_OK) {
 		ingest_fail(g, e == AUDIO_UNSUPPORTED ? 415 : 500, e == AUDIO_UNSUPPORTED ?
-		     "unsupported_media_type" : "internal", "audio: %s", err);
+		            "unsupported_media_type" : "internal", "audio: %s", err);
 		return;
 	}
 	g->media = json_pack("{s:{s:I, s:I, s:I, s:f, s:s, s:s}}", "audio",
@@ -291,7 +292,7 @@ static void probe_audio(struct ingest *g, int fd)
 		ingest_fail(g, 507, "insufficient_storage", "no room for the decoded audio");
 	else if (e == AUDIO_UNSUPPORTED || e == AUDIO_TOO_LARGE)
 		ingest_fail(g, e == AUDIO_TOO_LARGE ? 413 : 415, e == AUDIO_TOO_LARGE ? "too_large"
-		     : "unsupported_media_type", "audio: %s", err);
+		            : "unsupported_media_type", "audio: %s", err);
 	else if (e != AUDIO_OK)
 		ingest_fail(g, 500, "internal", "decoding failed: %s", err);
 }
@@ -303,19 +304,20 @@ static void probe_pixels(struct ingest *g, uint64_t size)
 
 	if (!g->meta.seen[META_WIDTH] || !g->meta.seen[META_HEIGHT]) {
 		ingest_fail(g, 400, "bad_metadata", "%s: required for %s",
-		     g->meta.seen[META_WIDTH] ? "height" : "width", g->meta.format);
+		            g->meta.seen[META_WIDTH] ? "height" : "width", g->meta.format);
 		return;
 	}
 	if ((uint64_t)g->meta.width * (uint64_t)g->meta.height > g->r->app->cfg.max_pixels) {
-		ingest_fail(g, 413, "too_large", "%ld x %ld is over the limit of %llu pixels", g->meta.width,
-		     g->meta.height, (unsigned long long)g->r->app->cfg.max_pixels);
+		ingest_fail(g, 413, "too_large", "%ld x %ld is over the limit of %llu pixels",
+		            g->meta.width, g->meta.height,
+		            (unsigned long long)g->r->app->cfg.max_pixels);
 		return;
 	}
 	want = image_raw_size((uint64_t)g->meta.width, (uint64_t)g->meta.height, channels);
 	if (want != size) {
 		ingest_fail(g, 400, "bad_metadata", "%s pixels of %ld x %ld are %llu bytes, not %llu",
-		     g->meta.format, g->meta.width, g->meta.height, (unsigned long long)want,
-		     (unsigned long long)size);
+		            g->meta.format, g->meta.width, g->meta.height, (unsigned long long)want,
+		            (unsigned long long)size);
 		return;
 	}
 	g->media = json_pack("{s:{s:I, s:I, s:s, s:I}}", "image", "width", (json_int_t)g->meta.width,
@@ -336,7 +338,7 @@ static void probe_image(struct ingest *g, int fd)
 	}
 	if (e == IMAGE_UNSUPPORTED || e == IMAGE_CORRUPT) {
 		ingest_fail(g, 415, "unsupported_media_type", "image: %s%s", err,
-		     e == IMAGE_UNSUPPORTED ? " (send PNG, JPEG, or raw rgb/rgba pixels)" : "");
+		            e == IMAGE_UNSUPPORTED ? " (send PNG, JPEG, or raw rgb/rgba pixels)" : "");
 		return;
 	}
 	if (e != IMAGE_OK) {

@@ -151,7 +151,7 @@ int auth_request_token(const struct req *r, char *out, size_t outsz);
 handler_fn h_content;
 
 /* pages.c: GET / (upload form), GET /inputs/ID/view */
-handler_fn page_upload, page_view;
+handler_fn page_upload, page_view, page_record;
 
 /* static.c: GET and HEAD /static/mediagate.js (the pages' script, embedded in the binary) */
 handler_fn page_static;

@@ -122,7 +122,7 @@ void page_upload(struct req *r, const char *id)
 		"<p id=\"status\" role=\"status\"></p>\n"
 		"</form>\n"
 		"<p>Or from a program: <code>curl -F kind=audio -F file=@speech.wav URL/inputs</code>"
-		" (see README.md for the API).</p>\n</body>\n</html>\n";
+		" (see README.md for the API).</p>\n";
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -135,6 +135,9 @@ void page_upload(struct req *r, const char *id)
 	fputs("<h1>mediagate</h1>\n<form id=\"upload\" method=\"post\" action=\"", f);
 	html_escape(f, r->prefix);
 	fputs(form, f);
+	fputs("<p>Or <a href=\"", f);
+	html_escape(f, r->prefix);
+	fputs("/record\">record</a> from the microphone or the camera.</p>\n</body>\n</html>\n", f);
 	if (fclose(f) != 0) {
 		free(text);
 		resp_error(r, 500, "internal", "out of memory");
@@ -212,6 +215,50 @@ static int raw_pixels(const json_t *meta, struct raw_pixels *px)
 	px->height = json_integer_value(h);
 	return px->width >= 1 && px->width <= PAGE_RAW_SIDE_MAX && px->height >= 1 &&
 	       px->height <= PAGE_RAW_SIDE_MAX;
+}
+
+/*
+ * The record page: the microphone or the camera through MediaRecorder (timeslice 1 s), each
+ * chunk sent by mediagate.js as a tus PATCH of an upload with a deferred length (/uploads), a
+ * live link that plays the recording while it is made (?follow=1), and the input at the end.
+ * It needs JavaScript, and a secure context (HTTPS or localhost) for getUserMedia.
+ */
+void page_record(struct req *r, const char *id)
+{
+	static const char controls[] =
+		"<p><label>Record <select name=\"source\" id=\"source\">\n"
+		"<option value=\"audio\">the microphone</option>\n"
+		"<option value=\"video\">the camera and the microphone</option>\n"
+		"</select></label></p>\n"
+		"<p><button type=\"button\" id=\"start\">Start</button>\n"
+		"<button type=\"button\" id=\"stop\" disabled>Stop</button></p>\n"
+		"<p>Sent: <output id=\"sent\">0</output> bytes</p>\n"
+		"<p id=\"status\" role=\"status\"></p>\n"
+		"<p><a id=\"live\" hidden>play while recording</a> "
+		"<a id=\"done\" hidden>the recording</a></p>\n"
+		"</form>\n<noscript><p>Recording needs JavaScript.</p></noscript>\n";
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL) {
+		resp_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	page_begin(f, r->prefix, "mediagate: record");
+	fputs("<h1>Record</h1>\n<form id=\"record\" data-uploads=\"", f);
+	html_escape(f, r->prefix);
+	fputs("/uploads\" data-inputs=\"", f);
+	html_escape(f, r->prefix);
+	fputs("/inputs\">\n", f);
+	fputs(controls, f);
+	if (fclose(f) != 0) {
+		free(text);
+		resp_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	send_page(r, text, len);
+	free(text);
 }
 
 /* The media element for in, its bytes at url (already a safe path, escaped anyway). */

@@ -87,17 +87,31 @@ const char *resp_reason(int status)
 
 void resp_status(struct req *r, int status)
 {
-	char line[64];
-	int n;
+	const char *reason = resp_reason(status);
+	size_t rlen = strlen(reason);
+	char line[64] = "Status: ";
+	char *p = line + 8;
 
 	r->status = status;
-	n = snprintf(line, sizeof line, "Status: %d %s\r\n", status, resp_reason(status));
-	FCGX_PutStr(line, n, r->fx->out);
+	if (status < 100 || status > 999)   /* a status code is three digits (RFC 9110 15) */
+		status = 500;
+	*p++ = (char)('0' + status / 100);
+	*p++ = (char)('0' + status / 10 % 10);
+	*p++ = (char)('0' + status % 10);
+	*p++ = ' ';
+	if (rlen > sizeof line - 14)   /* never: the longest phrase above has 22 bytes */
+		rlen = 0;
+	memcpy(p, reason, rlen);
+	p += rlen;
+	*p++ = '\r';
+	*p++ = '\n';
+	FCGX_PutStr(line, (int)(p - line), r->fx->out);
 }
 
 /*
  * The field line is made in one buffer and handed to libfcgi in one FCGX_PutStr: no second
- * formatting pass through FCGX_FPrintF. A "%s" format (most fields) is copied, not formatted.
+ * formatting pass through FCGX_FPrintF. A "%s" format (most fields) and a format without any
+ * conversion (a fixed value) are copied, not formatted.
  */
 void resp_header(struct req *r, const char *name, const char *fmt, ...)
 {
@@ -113,8 +127,8 @@ void resp_header(struct req *r, const char *name, const char *fmt, ...)
 	memcpy(line, name, nlen);
 	memcpy(line + nlen, ": ", 2);
 	va_start(ap, fmt);
-	if (strcmp(fmt, "%s") == 0) {
-		const char *s = va_arg(ap, const char *);
+	if (strcmp(fmt, "%s") == 0 || strchr(fmt, '%') == NULL) {
+		const char *s = fmt[0] == '%' ? va_arg(ap, const char *) : fmt;
 		vlen = s != NULL ? strlen(s) : RESP_FIELD_VALUE_MAX;
 		n = vlen < RESP_FIELD_VALUE_MAX ? (int)vlen : -1;
 		if (n >= 0)

@@ -28,6 +28,7 @@ static const struct route routes[] = {
 	{"DELETE", "/inputs/{id}",         h_input_delete},
 	{"GET",    "/inputs/{id}/content", h_content},
 	{"GET",    "/inputs/{id}/view",    page_view},
+	{"GET",    "/record",              page_record},
 	{"POST",   "/inputs/{id}/tokens",  h_token_create},
 	{"GET",    "/static/mediagate.js", page_static},
 	/* tus 1.0.0 (h_tus.c); HEAD is routed as GET, which answers the same with a body. */

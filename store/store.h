@@ -366,8 +366,8 @@ struct store_gc_stats {
  *  3. scans objects/XY/ (names ID or ID.VARIANT only; anything else is left alone) and unlinks
  *     the files of deleted inputs (orphans of a crash between a delete's COMMIT and its unlink),
  *     and the files of ids without any row, unless tmp/ID.part or uploads/ID exists (an upload
- *     links its object before its COMMIT and removes that name only after it) or the file's mtime is
- *     less than STORE_GC_ORPHAN_AGE seconds before now;
+ *     links its object before its COMMIT and removes that name only after it) or the file's
+ *     mtime is less than STORE_GC_ORPHAN_AGE seconds before now;
  *  4. deletes the rows of inputs deleted, and of sessions ended, at or before now -
  *     tombstone_ttl (sessions also once expired and without input rows). Until then their ids
  *     answer 410, not 404; pass the longest token lifetime, after which every token that could

@@ -1,6 +1,6 @@
 /* mediagate.js: the pages' script. Upload page: XHR upload with progress, decoding in the
-   browser; view page: draws raw pixels on the canvas. Plain DOM, no build step; the pages work
-   without it. */
+   browser; view page: draws raw pixels on the canvas; record page: MediaRecorder chunks sent as
+   tus PATCHes. Plain DOM, no build step; the upload and view pages work without it. */
 'use strict';
 
 (() => {
@@ -201,9 +201,164 @@
 		});
 	}
 
+	/* Record page ---------------------------------------------------------------------------- */
+
+	/* tus 1.0.0 (tus/tus-resumable-upload-protocol): one upload with a deferred length
+	   (creation-defer-length); each MediaRecorder chunk (timeslice 1 s) is one PATCH at the
+	   current Upload-Offset, in order; after the recorder stops, an empty PATCH declares the
+	   Upload-Length, which completes the upload into an input. */
+	function setupRecord(form) {
+		const uploads = form.dataset.uploads, inputs = form.dataset.inputs;
+		const source = form.elements.source;
+		const start = document.getElementById('start'), stop = document.getElementById('stop');
+		const sent = document.getElementById('sent'), status = document.getElementById('status');
+		const live = document.getElementById('live'), done = document.getElementById('done');
+		const tus = {'Tus-Resumable': '1.0.0'};
+		let recorder = null, stream = null, uploadUrl = null, offset = 0, queue = [];
+		let pumping = null, stopped = false;
+
+		function say(text, isError) {
+			status.textContent = text;
+			status.classList.toggle('error', Boolean(isError));
+		}
+
+		/* base64 of a string's UTF-8 bytes (Upload-Metadata values). */
+		function b64(s) {
+			return btoa(String.fromCharCode(...new TextEncoder().encode(s)));
+		}
+
+		async function failure(res, what) {
+			let body = null;
+			try {
+				body = await res.json();
+			} catch (e) { /* not JSON: the web server's own answer */ }
+			return new Error(body && body.error ? `${what}: ${res.status} ${body.error}: ` +
+			                 body.detail : `${what}: ${res.status} ${res.statusText}`);
+		}
+
+		/* A token for the input of the upload (in progress or complete) and its URLs. */
+		async function token(id) {
+			const res = await fetch(`${inputs}/${id}/tokens`, {method: 'POST'});
+			if (res.status !== 201)
+				throw await failure(res, 'token');
+			return (await res.json()).content_url;
+		}
+
+		async function create(type) {
+			const name = `recording-${new Date().toISOString().replace(/[:.]/g, '-')}.webm`;
+			const meta = [`kind ${b64('video')}`, `filetype ${b64(type)}`,
+			              `filename ${b64(name)}`].join(',');
+			const res = await fetch(uploads, {method: 'POST', headers: {...tus,
+			                        'Upload-Defer-Length': '1', 'Upload-Metadata': meta}});
+			if (res.status !== 201)
+				throw await failure(res, 'creating the upload');
+			uploadUrl = res.headers.get('Location');
+			const id = (await res.json()).id;
+			form.dataset.inputId = id;
+			try {
+				const url = await token(id);
+				live.href = `${url}&follow=1`;
+				live.hidden = false;
+			} catch (e) { /* no live link: the recording still goes on */ }
+		}
+
+		async function patch(body, length) {
+			const headers = {...tus, 'Upload-Offset': String(offset),
+			                 'Content-Type': 'application/offset+octet-stream'};
+			if (length !== undefined)
+				headers['Upload-Length'] = String(length);
+			const res = await fetch(uploadUrl, {method: 'PATCH', headers, body});
+			if (res.status !== 204)
+				throw await failure(res, 'sending');
+			offset = Number(res.headers.get('Upload-Offset'));
+			sent.value = String(offset);
+			form.dataset.offset = String(offset);
+			return res;
+		}
+
+		/* Send the queued chunks one after another; after the stop, finish the upload. */
+		async function pump() {
+			while (queue.length > 0)
+				await patch(queue.shift());
+			if (!stopped || recorder.state !== 'inactive')
+				return;
+			const res = await patch(new Blob([]), offset);
+			if (!res.headers.get('Mediagate-Input'))
+				throw new Error('the upload did not complete');
+			const url = await token(form.dataset.inputId);
+			done.href = url.replace('/content?', '/view?');
+			done.hidden = false;
+			form.dataset.contentUrl = url;
+			form.dataset.state = 'done';
+			say(`Recorded ${offset} bytes.`);
+		}
+
+		function kick() {
+			if (pumping)
+				return;
+			pumping = pump().catch((err) => {
+				form.dataset.state = 'error';
+				say(err.message, true);
+				if (recorder && recorder.state !== 'inactive')
+					recorder.stop();
+			}).finally(() => {
+				pumping = null;
+				if (form.dataset.state !== 'error' && form.dataset.state !== 'done' &&
+				    (queue.length > 0 || (stopped && recorder.state === 'inactive')))
+					kick();
+			});
+		}
+
+		start.addEventListener('click', async () => {
+			start.disabled = source.disabled = true;
+			form.dataset.state = 'starting';
+			try {
+				if (!navigator.mediaDevices || !window.MediaRecorder)
+					throw new Error('this browser cannot record here (recording needs HTTPS ' +
+					                'or localhost, and MediaRecorder)');
+				const video = source.value === 'video';
+				stream = await navigator.mediaDevices.getUserMedia({audio: true, video});
+				recorder = new MediaRecorder(stream);
+				await create(recorder.mimeType.split(';')[0] ||
+				             (video ? 'video/webm' : 'audio/webm'));
+			} catch (err) {
+				form.dataset.state = 'error';
+				say(err.message, true);
+				start.disabled = source.disabled = false;
+				if (stream)
+					stream.getTracks().forEach((t) => t.stop());
+				return;
+			}
+			recorder.addEventListener('dataavailable', (e) => {
+				if (e.data.size > 0) {
+					queue.push(e.data);
+					kick();
+				}
+			});
+			recorder.addEventListener('stop', () => {
+				stream.getTracks().forEach((t) => t.stop());
+				stopped = true;
+				form.dataset.state = form.dataset.state === 'error' ? 'error' : 'finishing';
+				kick();
+			});
+			recorder.start(1000);   /* a chunk every second */
+			form.dataset.state = 'recording';
+			stop.disabled = false;
+			say('Recording…');
+		});
+		stop.addEventListener('click', () => {
+			stop.disabled = true;
+			if (recorder && recorder.state !== 'inactive')
+				recorder.stop();
+		});
+	}
+
 	const form = document.getElementById('upload');
 	if (form)
 		setupUpload(form);
+	const record = document.getElementById('record');
+	if (record)
+		setupRecord(record);
 	const canvas = document.getElementById('pixels');
 	if (canvas)
 		setupPixels(canvas);

@@ -6,7 +6,7 @@
 // throwaway data folder, makes its media with espeak-ng and sox, runs the scenarios below and
 // ends with the line "N passed, M failed"; exits 0 only when nothing failed. Screenshots of every
 // page, the media and server.log go to tests/out/browser/.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,7 +22,9 @@ const BIN = process.env.BIN || path.join(ROOT, 'build/mediagate');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
 	'--no-first-run', '--disable-background-networking', '--disable-component-update',
-	'--disable-sync', '--autoplay-policy=no-user-gesture-required'];
+	'--disable-sync', '--autoplay-policy=no-user-gesture-required',
+	// The record page: a fake camera (a test pattern) and microphone (a beep), no prompt.
+	'--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 const SCENARIO_TIMEOUT_MS = 90_000;
 const VIEW_URL = /\/inputs\/([A-Za-z0-9_-]{22})\/view\?token=([A-Za-z0-9_.-]+)$/;
 
@@ -94,6 +96,14 @@ async function scenario(name, fn) {
 
 function run(cmd, args) {
 	return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+// The duration of a media file by decoding it all (ffmpeg's last "time=", seconds): a
+// MediaRecorder WebM has no duration in its header, so ffprobe's format duration is N/A.
+function decodedDuration(file) {
+	const r = spawnSync('ffmpeg', ['-nostdin', '-v', 'info', '-i', file, '-f', 'null', '-'],
+		{ encoding: 'utf8' });
+	return `${r.stderr}`;
 }
 
 function soxDuration(file) {
@@ -625,6 +635,66 @@ async function scenarios(browser, media, durations, png) {
 			{ headers: { 'If-None-Match': etag } });
 		check('and answers 304 to If-None-Match', js2.status === 304 &&
 			js2.headers.get('etag') === etag, `${js2.status}`);
+		await page.close();
+	});
+
+	await scenario('8. recording on /record (fake camera and microphone), tus with a deferred length',
+		async () => {
+		const page = await newPage(js);
+		const patches = [];
+		page.on('request', (q) => {
+			if (q.method() === 'PATCH')
+				patches.push(q.headers());
+		});
+		await page.goto(`${BASE}/record`);
+		await page.selectOption('#source', 'video');
+		await page.click('#start');
+		await page.waitForFunction(() => document.getElementById('record').dataset.state ===
+			'recording', null, { timeout: 15_000 });
+		const started = Date.now();
+		await sleep(2500);
+		const early = Number(await page.getAttribute('#record', 'data-offset') || 0);
+		const shown = Number(await page.textContent('#sent'));
+		check('chunks are sent while recording (the offset grows, shown on the page)',
+			early > 0 && shown >= early, `data-offset ${early}, shown ${shown}`);
+		const live = await page.getAttribute('#live', 'href');
+		check('the live link is the content URL in follow mode',
+			/\/inputs\/[A-Za-z0-9_-]{22}\/content\?token=[A-Za-z0-9_.-]+&follow=1$/.test(live || ''),
+			String(live));
+		await sleep(Math.max(0, 5000 - (Date.now() - started)));
+		await page.click('#stop');
+		await page.waitForFunction(() => ['done', 'error'].includes(
+			document.getElementById('record').dataset.state), null, { timeout: 30_000 });
+		const state = await page.getAttribute('#record', 'data-state');
+		check('the recording completes into an input', state === 'done',
+			`${state}: ${await page.textContent('#status')}`);
+		check('about one PATCH a second, each at an Upload-Offset, the last with the Upload-Length',
+			patches.length >= 4 && patches.every((h) => /^[0-9]+$/.test(h['upload-offset'])) &&
+			patches[patches.length - 1]['upload-length'] !== undefined &&
+			patches.slice(0, -1).every((h) => h['upload-length'] === undefined),
+			() => JSON.stringify(patches));
+		const url = await page.getAttribute('#record', 'data-content-url');
+		const res = await fetch(new URL(url, BASE));
+		const bytes = Buffer.from(await res.arrayBuffer());
+		const file = path.join(OUT, 'recording.webm');
+		fs.writeFileSync(file, bytes);
+		check('the input reads back as WebM (EBML magic)', res.status === 200 &&
+			bytes.subarray(0, 4).equals(Buffer.from([0x1a, 0x45, 0xdf, 0xa3])),
+			`${res.status}, ${bytes.length} bytes, ${res.headers.get('content-type')}`);
+		check('of the size the page sent', bytes.length === Number(await page.getAttribute(
+			'#record', 'data-offset')), `${bytes.length} bytes`);
+		const log = decodedDuration(file);
+		const times = [...log.matchAll(/time=([0-9]+):([0-9]+):([0-9.]+)/g)];
+		const last = times.length > 0 ? times[times.length - 1] : null;
+		const seconds = last ? Number(last[1]) * 3600 + Number(last[2]) * 60 + Number(last[3]) : NaN;
+		near('ffmpeg decodes the whole recording, about 5 seconds long', seconds, 5, 1, 's');
+		check('with a video and an audio stream', /Video: vp[89]/.test(log) &&
+			/Audio: opus/.test(log), () => log.split('\n').filter((l) => /Stream/.test(l)).join(' | '));
+		const done = await page.getAttribute('#done', 'href');
+		await page.goto(new URL(done, BASE).href);
+		check('the link at the end opens the view page with a <video>',
+			await page.locator('video#media').count() === 1, page.url());
+		await shot(page, 'recording-view');
 		await page.close();
 	});
 

@@ -63,7 +63,7 @@ test_basic() {
 		"${MOUNT:-}" >"$OUT/post-no-length.req"
 	raw_http "$OUT/post-no-length.req"
 	case $SERVER in
-	nginx) assert_status "POST /sessions without Content-Length: 201 (nginx: empty body)" 201 ;;
+	nginx | apache) assert_status "POST /sessions without Content-Length: 201 ($SERVER: empty body)" 201 ;;
 	*) assert_status "POST /sessions without Content-Length: 411 from lighttpd" 411 ;;
 	esac
 

@@ -109,10 +109,15 @@ test_errors() {
 		-F "file=@$M_OVER;type=application/octet-stream"
 	expect_upload_error "multipart body of max + 1 MiB" 413 too_large -F kind=file \
 		-F "file=@$M_MAX;type=application/octet-stream" -F "more=@$M_BIN"
-	expect_raw_error "chunked raw body of max+1 bytes" 413 too_large "kind=file" "$M_OVER" \
-		application/octet-stream -H 'Transfer-Encoding: chunked'
-	expect_upload_error "chunked multipart, a file of max+1 bytes" 413 too_large -F kind=file \
-		-F "file=@$M_OVER;type=application/octet-stream" -H 'Transfer-Encoding: chunked'
+	# Behind Apache every chunked body is refused before it is read, 411 length_required (JSON
+	# from Apache: mod_fcgid would pass a malformed one on cut short, deploy/apache/apache2.conf.in).
+	local chunked_status=413 chunked_code=too_large
+	[ "$SERVER" != apache ] || chunked_status=411 chunked_code=length_required
+	expect_raw_error "chunked raw body of max+1 bytes" "$chunked_status" "$chunked_code" \
+		"kind=file" "$M_OVER" application/octet-stream -H 'Transfer-Encoding: chunked'
+	expect_upload_error "chunked multipart, a file of max+1 bytes" "$chunked_status" \
+		"$chunked_code" -F kind=file -F "file=@$M_OVER;type=application/octet-stream" \
+		-H 'Transfer-Encoding: chunked'
 
 	# The limits are inclusive, and chunked uploads work.
 	if upload_raw err "kind=file&filename=at-max.bin" "$M_MAX" application/octet-stream; then
@@ -122,7 +127,9 @@ test_errors() {
 	fi
 	JAR=err http POST "/inputs?kind=file" --data-binary "@$M_BIN" \
 		-H 'Content-Type: application/octet-stream' -H 'Transfer-Encoding: chunked'
-	if upload_result "chunked raw upload"; then
+	if [ "$SERVER" = apache ]; then
+		assert_error "chunked raw upload: 411 length_required from Apache" 411 length_required
+	elif upload_result "chunked raw upload"; then
 		pass "chunked raw upload: 201"
 		http GET "$CONTENT_URL"
 		assert_body_file "chunked raw upload: the bytes" "$M_BIN"
@@ -144,7 +151,12 @@ test_errors() {
 		fi
 	done
 	wait "$slow"
-	assert_eq "a slow upload is streamed to the app (tmp/ID.part while it is sent)" yes "$seen"
+	if [ "$SERVER" = apache ]; then
+		# mod_fcgid reads the whole body before it calls the app (deploy/apache/apache2.conf.in).
+		assert_eq "a slow upload is not streamed behind Apache (mod_fcgid buffers it)" no "$seen"
+	else
+		assert_eq "a slow upload is streamed to the app (tmp/ID.part while it is sent)" yes "$seen"
+	fi
 	assert_true "client gone mid-upload: tmp/ emptied within 5 s" \
 		"left: $(find "$DATA/tmp" -mindepth 1 | head -n 3 | tr '\n' ' ')" wait_tmp_empty 5
 	assert_nothing_left "client gone mid-upload: nothing left behind"

@@ -82,6 +82,8 @@ log_errors() {
 	ok+='|^mediagate: (data folder .* ready|serving http)'
 	ok+='|\(server\.c\.[0-9]+\) server (started|stopped)'
 	ok+='|client (gone|went away|closed|disconnected)|[Bb]roken pipe|[Cc]onnection reset'
+	# Apache's start and stop notices, and as root its alert about running without a User.
+	ok+='|^\[[^]]+\] \[(mpm_event|core):notice\] |\[unixd:alert\] .* AH02155: '
 	grep -Ev "$ok" "$1"
 }
 
@@ -92,8 +94,14 @@ test_faults() {
 		return
 	}
 	head -c $((3 * 1024 * 1024)) /dev/urandom >"$MEDIA/faults-slow.bin"
-	faults_sigkill "$root/kill"
-	faults_upload_gone "$root/upload-gone"
+	if [ "$SERVER" = apache ]; then
+		# mod_fcgid reads a whole body before it calls the app (deploy/apache/apache2.conf.in):
+		# no upload is being written by the app while its client sends it.
+		skip "faults: sigkill, upload-gone" "mod_fcgid does not stream request bodies"
+	else
+		faults_sigkill "$root/kill"
+		faults_upload_gone "$root/upload-gone"
+	fi
 	faults_download_gone "$root/download-gone"
 	faults_soak "$root/soak"
 	BASE=$main_base DATA=$main_data
@@ -248,7 +256,13 @@ faults_download_gone() {
 		assert_eq "$n: reader $c was cut mid-body (curl timed out)" 28 "$rc"
 	done
 	sleep 0.5
-	assert_eq "$n: the same FastCGI processes are serving" "$pids" "$(serving_pids)"
+	if [ "$SERVER" = apache ]; then
+		# mod_fcgid starts processes on demand (up to PROCS): the first ones are still there.
+		assert_eq "$n: the same FastCGI processes are serving (and maybe more)" "$pids" \
+			"$(comm -12 <(printf '%s\n' $pids | sort) <(printf '%s\n' $(serving_pids) | sort) | sort -n | tr '\n' ' ')"
+	else
+		assert_eq "$n: the same FastCGI processes are serving" "$pids" "$(serving_pids)"
+	fi
 	http GET /healthz
 	assert_status "$n: still healthy" 200
 	http GET "$CONTENT_URL"

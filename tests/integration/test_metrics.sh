@@ -195,11 +195,16 @@ test_metrics() {
 	logged=$(grep -cE '^mediagate ts=[^ ]+ pid=[0-9]+ id=[0-9]+-[0-9]+ ' "$OUT/server.log")
 	counted=$(metrics_sum_requests "$m2")
 	assert_eq "every request logged since the start is counted once" "$((logged - 1))" "$counted"
-	assert_true "the requests came from more than one process" \
-		"only pids $(grep -oE '^mediagate ts=[^ ]+ pid=[0-9]+' "$OUT/server.log" | sort -u |
-			cut -d= -f3 | tr '\n' ' ')" \
-		test "$(grep -oE '^mediagate ts=[^ ]+ pid=[0-9]+' "$OUT/server.log" | cut -d' ' -f3 |
-			sort -u | wc -l)" -ge 2
+	if [ "$SERVER" = apache ]; then
+		# mod_fcgid starts a second process only when a request finds the first one busy.
+		skip "the requests came from more than one process" "mod_fcgid starts processes on demand"
+	else
+		assert_true "the requests came from more than one process" \
+			"only pids $(grep -oE '^mediagate ts=[^ ]+ pid=[0-9]+' "$OUT/server.log" | sort -u |
+				cut -d= -f3 | tr '\n' ' ')" \
+			test "$(grep -oE '^mediagate ts=[^ ]+ pid=[0-9]+' "$OUT/server.log" | cut -d' ' -f3 |
+				sort -u | wc -l)" -ge 2
+	fi
 
 	# The access log.
 	ids=("$rid_scrape" "$rid_upload" "$rid_read" "$rid_missing" "$rid_invalid" "$rid_expired" "$rid_404")

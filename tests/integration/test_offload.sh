@@ -132,8 +132,11 @@ off_cases() {
 	http GET "/_mediagate_objects/${ID:0:2}/$ID"
 	assert_true "$mode: the objects are not served directly" "got $STATUS with the file's bytes" \
 		test "$STATUS" != 200 -a "$STATUS" != 206
-	assert_true "$mode: the objects' bytes are not served directly" "the body is the file" \
-		sh -c '! cmp -s "$1" "$2"' _ "$M_BIN" "$BODY"
+	if cmp -s "$M_BIN" "$BODY"; then
+		fail "$mode: the objects' bytes are not served directly" "the body is the file"
+	else
+		pass "$mode: the objects' bytes are not served directly"
+	fi
 
 	# Raw pixels: offloaded with their geometry headers.
 	px=$OUT/offload-px.rgb

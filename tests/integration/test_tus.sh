@@ -338,6 +338,16 @@ tus_concurrent_tests() {
 	sleep 0.7
 	tus_patch tus "$u" 0 "$f/fast.bin"
 	fast=$STATUS
+	if [ "$SERVER" = apache ]; then
+		# mod_fcgid hands the app a PATCH only once Apache has its whole body: the fast one
+		# goes first, and the slow one, at the same offset, comes too late.
+		assert_status "behind Apache the second, fast PATCH is the first the app sees: 204" 204
+		wait "$pid"
+		assert_eq "and the slow one then fails: 409" 409 "$(cat "$f/slow.status")"
+		tus_read_back tus "$id"
+		assert_body_file "only the fast PATCH's bytes" "$f/fast.bin"
+		return
+	fi
 	assert_match "a second PATCH while the first streams: 423 (or 409)" '^(423|409)$' "$fast"
 	assert_error "the second PATCH's error" "$fast" "locked|offset_mismatch"
 	wait "$pid"
