@@ -90,6 +90,37 @@ static void send_page(struct req *r, const char *text, size_t len)
 }
 
 /*
+ * A page whose body is fixed but for the mount prefix: body_html with each "@PREFIX@" replaced
+ * by the request's prefix (escaped), between page_begin and the end of the document.
+ */
+static void send_fixed_page(struct req *r, const char *title, const char *body_html)
+{
+	static const char mark[] = "@PREFIX@";
+	const char *at;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL) {
+		resp_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	page_begin(f, r->prefix, title);
+	while ((at = strstr(body_html, mark)) != NULL) {
+		fwrite(body_html, 1, (size_t)(at - body_html), f);
+		html_escape(f, r->prefix);
+		body_html = at + sizeof mark - 1;
+	}
+	fputs(body_html, f);
+	fputs("</body>\n</html>\n", f);
+	if (fclose(f) != 0)
+		resp_error(r, 500, "internal", "out of memory");
+	else
+		send_page(r, text, len);
+	free(text);
+}
+
+/*
  * The upload form. Without JavaScript it is a plain multipart form post (kind before file, so
  * that the server reads the kind first) answered 303 to the view page. The "send as" fieldset is
  * hidden and disabled, so it sends nothing, until mediagate.js enables it and takes over the
@@ -97,8 +128,10 @@ static void send_page(struct req *r, const char *text, size_t len)
  */
 void page_upload(struct req *r, const char *id)
 {
-	static const char form[] =
-		"/inputs\" enctype=\"multipart/form-data\">\n"
+	static const char body[] =
+		"<h1>mediagate</h1>\n"
+		"<form id=\"upload\" method=\"post\" action=\"@PREFIX@/inputs\" "
+		"enctype=\"multipart/form-data\">\n"
 		"<p><label>Kind <select name=\"kind\" id=\"kind\">\n"
 		"<option value=\"audio\">audio</option>\n<option value=\"image\">image</option>\n"
 		"<option value=\"video\">video</option>\n<option value=\"file\">file</option>\n"
@@ -122,29 +155,10 @@ void page_upload(struct req *r, const char *id)
 		"<p id=\"status\" role=\"status\"></p>\n"
 		"</form>\n"
 		"<p>Or from a program: <code>curl -F kind=audio -F file=@speech.wav URL/inputs</code>"
-		" (see README.md for the API).</p>\n";
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+		" (see README.md for the API).</p>\n"
+		"<p>Or <a href=\"@PREFIX@/record\">record</a> from the microphone or the camera.</p>\n";
 
-	if (f == NULL) {
-		resp_error(r, 500, "internal", "out of memory");
-		return;
-	}
-	page_begin(f, r->prefix, "mediagate: upload");
-	fputs("<h1>mediagate</h1>\n<form id=\"upload\" method=\"post\" action=\"", f);
-	html_escape(f, r->prefix);
-	fputs(form, f);
-	fputs("<p>Or <a href=\"", f);
-	html_escape(f, r->prefix);
-	fputs("/record\">record</a> from the microphone or the camera.</p>\n</body>\n</html>\n", f);
-	if (fclose(f) != 0) {
-		free(text);
-		resp_error(r, 500, "internal", "out of memory");
-		return;
-	}
-	send_page(r, text, len);
-	free(text);
+	send_fixed_page(r, "mediagate: upload", body);
 }
 
 /* One table row; name and value are escaped. */
@@ -225,7 +239,10 @@ static int raw_pixels(const json_t *meta, struct raw_pixels *px)
  */
 void page_record(struct req *r, const char *id)
 {
-	static const char controls[] =
+	static const char body[] =
+		"<h1>Record</h1>\n"
+		"<form id=\"record\" data-uploads=\"@PREFIX@/uploads\" "
+		"data-inputs=\"@PREFIX@/inputs\">\n"
 		"<p><label>Record <select name=\"source\" id=\"source\">\n"
 		"<option value=\"audio\">the microphone</option>\n"
 		"<option value=\"video\">the camera and the microphone</option>\n"
@@ -237,28 +254,8 @@ void page_record(struct req *r, const char *id)
 		"<p><a id=\"live\" hidden>play while recording</a> "
 		"<a id=\"done\" hidden>the recording</a></p>\n"
 		"</form>\n<noscript><p>Recording needs JavaScript.</p></noscript>\n";
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
 
-	if (f == NULL) {
-		resp_error(r, 500, "internal", "out of memory");
-		return;
-	}
-	page_begin(f, r->prefix, "mediagate: record");
-	fputs("<h1>Record</h1>\n<form id=\"record\" data-uploads=\"", f);
-	html_escape(f, r->prefix);
-	fputs("/uploads\" data-inputs=\"", f);
-	html_escape(f, r->prefix);
-	fputs("/inputs\">\n", f);
-	fputs(controls, f);
-	if (fclose(f) != 0) {
-		free(text);
-		resp_error(r, 500, "internal", "out of memory");
-		return;
-	}
-	send_page(r, text, len);
-	free(text);
+	send_fixed_page(r, "mediagate: record", body);
 }
 
 /* The media element for in, its bytes at url (already a safe path, escaped anyway). */
