@@ -5,8 +5,10 @@
 #   make deps     install the Debian packages the build, run and tests need (apt-get)
 #   make check SANITIZE=1   everything built with ASan + UBSan (in build/asan) and tested
 #   make check VALGRIND=1   the integration and browser tests with the app under valgrind
-#   make check-deploy       the integration suite behind nginx (deploy/nginx/), and with
-#                           OFFLOAD=1 (the web server sends files) behind lighttpd and nginx
+#   make check-deploy       the integration suite behind nginx (deploy/nginx/), Apache
+#                           (deploy/apache/, at /media), lighttpd starting the app itself
+#                           (SPAWN=lighttpd), with OFFLOAD=1 (the web server sends files)
+#                           behind each server; the systemd unit's checks (deploy/systemd/)
 #   make fuzz     run each libFuzzer harness for FUZZ_SECONDS (default 60)
 
 CC      ?= cc
@@ -65,7 +67,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 DEB_PKGS := build-essential pkg-config libfcgi-dev libsqlite3-dev libssl-dev libjansson-dev \
             libsndfile1-dev libsoxr-dev libpng-dev libjpeg62-turbo-dev libcurl4-openssl-dev \
             libcriterion-dev lighttpd spawn-fcgi curl jq sox libsox-fmt-all espeak-ng ffmpeg \
-            pngcheck chromium nginx
+            pngcheck chromium nginx apache2 libapache2-mod-fcgid libapache2-mod-xsendfile \
+            libfcgi-bin systemd
 
 .PHONY: all deps print-deps run check check-unit check-integration check-browser check-tus check-deploy \
         fuzz clean
@@ -150,6 +153,13 @@ check-deploy: deps $(B)/mediagate $(B)/mediagate-put
 	  tests/integration/run.sh
 	SERVER=nginx OFFLOAD=1 BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-offload \
 	  tests/integration/run.sh
+	SERVER=apache BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-apache \
+	  tests/integration/run.sh
+	SERVER=apache OFFLOAD=1 BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-apache \
+	  tests/integration/run.sh
+	SPAWN=lighttpd BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-binpath \
+	  tests/integration/run.sh
+	BIN=$(TEST_BIN) deploy/systemd/check.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c), built with clang, ASan and UBSan.
 fuzz:

@@ -11,7 +11,8 @@
 # (after a warm-up), so start-up is not counted:
 #   callgrind  Ir (user-space instructions) of the process: callgrind_control -z, then --dump
 #   strace     strace -c -f attached to the process: syscalls by name
-#   perf       perf stat -e instructions:u,instructions:k attached to the process
+#   perf       perf stat -e instructions:u,instructions:k attached to the process, and to its
+#              lighttpd (what the web server spends per read differs with the records it gets)
 # Reads: N_READS GETs of the same 64 KiB range (bytes=12345-77880) of a 16 MiB random input,
 # one keep-alive curl. Uploads: UP_RUNS uploads of UP_MIB MiB, raw body and multipart.
 # Prints per request (reads) and per uploaded byte (uploads), and the app/baseline ratios.
@@ -124,6 +125,7 @@ start_target() {
 		URL=http://127.0.0.1:$port
 		wait_http "$URL/healthz"
 		FPID=$(cat "$tmp"/mediagate.*/fcgi.pid)
+		LPID=$(pgrep -f -- "-f $tmp/mediagate.*/lighttpd.conf" | head -n 1)
 		return
 		;;
 	stream) sock=$tmp/stream.sock
@@ -149,6 +151,7 @@ fastcgi.server = ( "/" => (( "socket" => "$sock", "check-local" => "disable" )) 
 CONF
 	lighttpd -D -f "$conf" >>"$tmp/$name.err" 2>&1 &
 	lighty_pids="$lighty_pids $!"
+	LPID=$!
 	URL=http://127.0.0.1:$port
 	FPID=$(cat "$tmp/$name.pid")
 	wait_http "$URL/f"
@@ -202,16 +205,27 @@ win_begin() {   # TOOL
 	strace|perf)
 		local try
 		for try in 1 2 3; do
+			front_pid=''
 			if [ "$1" = strace ]; then
 				strace -c -f -o "$tmp/strace.out" -p "$FPID" 2>"$tmp/win.err" &
+				win_pid=$!
 			else
 				perf stat -x, -e instructions:u,instructions:k -o "$tmp/perf.out" \
 					-p "$FPID" 2>"$tmp/win.err" &
+				win_pid=$!
+				if [ -n "${LPID:-}" ]; then
+					perf stat -x, -e instructions:u,instructions:k -o "$tmp/perf-front.out" \
+						-p "$LPID" 2>/dev/null &
+					front_pid=$!
+				fi
 			fi
-			win_pid=$!
 			sleep 1
 			kill -0 "$win_pid" 2>/dev/null && return 0
 			wait "$win_pid" 2>/dev/null || true
+			if [ -n "$front_pid" ]; then
+				kill -INT "$front_pid" 2>/dev/null || true
+				wait "$front_pid" 2>/dev/null || true
+			fi
 			say "($1 did not attach: $(head -c 200 "$tmp/win.err"); again)"
 		done
 		die "$1 could not attach to $FPID" ;;
@@ -238,9 +252,16 @@ win_end() {
 		;;
 	perf)
 		kill -INT "$win_pid"; wait "$win_pid" 2>/dev/null || true
+		if [ -n "$front_pid" ]; then
+			kill -INT "$front_pid"; wait "$front_pid" 2>/dev/null || true
+		fi
 		[ -z "${CG_KEEP:-}" ] || { mkdir -p "$CG_KEEP"; cp "$tmp/perf.out" "$CG_KEEP/$2.perf"; }
+		# The FastCGI process (user, kernel), then its web server (user + kernel).
 		awk -F, '$3 ~ /instructions:u/ { u = $1 } $3 ~ /instructions:k/ { k = $1 }
-			END { print u " " k }' "$tmp/perf.out"
+			END { printf "%s %s ", u, k }' "$tmp/perf.out"
+		awk -F, '$3 ~ /instructions/ && $1 ~ /^[0-9]+$/ { t += $1; n++ }
+			END { print (n == 2 ? t : "") }' "$tmp/perf-front.out" 2>/dev/null || echo
+		rm -f "$tmp/perf-front.out"
 		;;
 	esac
 }
@@ -306,13 +327,15 @@ for tool in $TOOLS; do
 		fi
 		;;
 	perf)
-		read -r au ak <<<"${R[perf,app_read]}"
-		read -r su sk <<<"${R[perf,stream_read]}"
+		read -r au ak af <<<"${R[perf,app_read]}"
+		read -r su sk sf <<<"${R[perf,stream_read]}"
 		say "perf: instructions per read, user + kernel: app $(per "$au" "$N") + $(per "$ak" "$N")," \
 			"stream $(per "$su" "$N") + $(per "$sk" "$N")"
+		say "  their lighttpd, per read (user + kernel): app's $(per "${af:-}" "$N")," \
+			"stream's $(per "${sf:-}" "$N")"
 		for m in raw mp; do
-			read -r au ak <<<"${R[perf,app_$m]}"
-			read -r su sk <<<"${R[perf,sink_$m]}"
+			read -r au ak _ <<<"${R[perf,app_$m]}"
+			read -r su sk _ <<<"${R[perf,sink_$m]}"
 			say "  upload $m per byte, user + kernel: app $(per "$au" "$ub") + $(per "$ak" "$ub")," \
 				"sink $(per "$su" "$ub") + $(per "$sk" "$ub")"
 		done

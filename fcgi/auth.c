@@ -1,4 +1,7 @@
-/* auth.c: who may do what: token checks for reads, session-cookie checks for owners. */
+/*
+ * auth.c: who may do what: token checks for reads, session-cookie checks for owners; of inputs,
+ * and of tus uploads in progress (the input to be, of the same id).
+ */
 #include <string.h>
 #include <strings.h>
 
@@ -31,12 +34,38 @@ int auth_has_token(const struct req *r)
 	return auth_request_token(r, tok, sizeof tok) != 0;
 }
 
-int auth_token(struct req *r, const char *id, struct store_input *in, struct token_claims *claims)
+/*
+ * The input id, or the upload in progress of that id when t is not NULL (tus: the upload's id
+ * is the input's to be). An upload completes between two lookups at most once: the input is
+ * looked up again after the upload was not found. 0 with *in, 1 with *t, or the store's error
+ * (STORE_NOT_FOUND, STORE_GONE with *in filled: deleted, STORE_DB, ...); for an upload that
+ * expired, STORE_GONE with *t filled and 2 returned through *upload.
+ */
+static enum store_err input_or_upload(struct req *r, const char *id, struct store_input *in,
+                                      struct store_tus *t, int *upload)
+{
+	enum store_err se = store_input_get(r->app->store, id, in), te;
+
+	*upload = 0;
+	if (se != STORE_NOT_FOUND || t == NULL)
+		return se;
+	te = store_tus_get(r->app->store, id, r->now, t);
+	if (te == STORE_OK || te == STORE_GONE) {
+		*upload = te == STORE_OK ? 1 : 2;
+		return te;
+	}
+	if (te != STORE_NOT_FOUND)
+		return te;
+	return store_input_get(r->app->store, id, in);   /* completed meanwhile? */
+}
+
+int auth_token_upload(struct req *r, const char *id, struct store_input *in,
+                      struct store_tus *t, struct token_claims *claims)
 {
 	char tok[TOKEN_LEN + 2];
 	struct store_session s;
 	enum store_err se;
-	int found = auth_request_token(r, tok, sizeof tok);
+	int found = auth_request_token(r, tok, sizeof tok), upload;
 
 	if (found == 0) {
 		metrics_token_failure(r->app->metrics, METRICS_TOKEN_MISSING);
@@ -72,7 +101,18 @@ int auth_token(struct req *r, const char *id, struct store_input *in, struct tok
 	}
 	if (se != STORE_OK)
 		goto internal;
-	se = store_input_get(r->app->store, id, in);
+	se = input_or_upload(r, id, in, t, &upload);
+	/* A token is signed for its session's own ids only; another session's upload is unknown. */
+	if (upload && strcmp(t->session, claims->session) != 0) {
+		upload = 0;
+		se = STORE_NOT_FOUND;
+	}
+	if (upload == 2) {
+		resp_error(r, 410, "upload_expired", "this upload expired before it was complete");
+		return -1;
+	}
+	if (upload)
+		return 1;
 	if (se == STORE_GONE) {
 		store_input_free(in);
 		metrics_token_failure(r->app->metrics, METRICS_TOKEN_INPUT_DELETED);
@@ -92,13 +132,32 @@ internal:
 	return -1;
 }
 
-int auth_owner(struct req *r, const char *id, struct store_input *in, struct store_session *s)
+int auth_token(struct req *r, const char *id, struct store_input *in, struct token_claims *claims)
+{
+	return auth_token_upload(r, id, in, NULL, claims);
+}
+
+int auth_owner_upload(struct req *r, const char *id, struct store_input *in,
+                      struct store_tus *t, struct store_session *s)
 {
 	enum store_err se;
+	int upload;
 
 	if (session_from_cookie(r, 1, s) != 0)
 		return -1;
-	se = store_input_get(r->app->store, id, in);
+	se = input_or_upload(r, id, in, t, &upload);
+	if (upload) {
+		if (strcmp(t->session, s->id) != 0) {
+			resp_error(r, 403, "not_owner", "this input belongs to another session");
+			return -1;
+		}
+		if (upload == 2) {
+			resp_error(r, 410, "upload_expired", "this upload expired before it was "
+			           "complete");
+			return -1;
+		}
+		return 1;
+	}
 	if (se == STORE_NOT_FOUND) {
 		resp_error(r, 404, "not_found", "no such input");
 		return -1;
@@ -118,4 +177,9 @@ int auth_owner(struct req *r, const char *id, struct store_input *in, struct sto
 		return -1;
 	}
 	return 0;
+}
+
+int auth_owner(struct req *r, const char *id, struct store_input *in, struct store_session *s)
+{
+	return auth_owner_upload(r, id, in, NULL, s);
 }

@@ -109,6 +109,8 @@ static int set(struct config *cfg, const char *name, const char *val, char *err,
 		dur = &cfg->gc_interval;
 	else if (strcmp(name, "MEDIAGATE_TUS_EXPIRY") == 0)
 		dur = &cfg->tus_expiry;
+	else if (strcmp(name, "MEDIAGATE_FOLLOW_IDLE") == 0)
+		dur = &cfg->follow_idle;
 	else
 		return 1;
 	if (parse_amount(val, UNIT_SECONDS, &v) != 0)
@@ -124,7 +126,7 @@ static const char *const names[] = {
 	"MEDIAGATE_DATA_DIR", "MEDIAGATE_KEYRING", "MEDIAGATE_MAX_UPLOAD", "MEDIAGATE_MAX_PIXELS",
 	"MEDIAGATE_TOKEN_TTL", "MEDIAGATE_TOKEN_TTL_MAX", "MEDIAGATE_SESSION_TTL",
 	"MEDIAGATE_SESSION_MAX_BYTES", "MEDIAGATE_SESSION_MAX_INPUTS", "MEDIAGATE_GC_INTERVAL",
-	"MEDIAGATE_TUS_EXPIRY",
+	"MEDIAGATE_TUS_EXPIRY", "MEDIAGATE_FOLLOW_IDLE",
 	"MEDIAGATE_METRICS_ALLOW", "MEDIAGATE_OFFLOAD", "MEDIAGATE_OFFLOAD_PREFIX",
 };
 
@@ -249,6 +251,7 @@ int config_load(struct config *cfg, char *err, size_t errsz)
 	cfg->session_max_inputs = 1000;
 	cfg->gc_interval = 600;
 	cfg->tus_expiry = 86400;
+	cfg->follow_idle = 30;
 	if (file != NULL && *file != '\0' && load_file(cfg, file, err, errsz) != 0)
 		return -1;
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {

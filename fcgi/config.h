@@ -21,6 +21,8 @@ struct config {
 	int64_t  gc_interval;             /* MEDIAGATE_GC_INTERVAL, seconds between sweeps, 600 */
 	int64_t  tus_expiry;              /* MEDIAGATE_TUS_EXPIRY, seconds a tus upload lives after its
 	                                     creation or last PATCH (Upload-Expires), default 86400 */
+	int64_t  follow_idle;             /* MEDIAGATE_FOLLOW_IDLE, seconds a ?follow=1 read of a growing
+	                                     input waits without a new durable byte, default 30 */
 	/* MEDIAGATE_METRICS_ALLOW: who besides loopback may GET /metrics: "any", or a
 	   comma-separated list of IP addresses (checked by metrics_allow_check); "" none */
 	char     metrics_allow[1024];

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fcgi/h_growing.h"
 #include "fcgi/handlers.h"
 #include "fcgi/http.h"
 #include "fcgi/offload.h"
@@ -189,7 +190,8 @@ void h_content(struct req *r, const char *id)
 	uint8_t rnd[12];
 	enum range_result rr;
 
-	if (auth_token(r, id, &in, &c) != 0)
+	/* The token; an upload in progress (a growing input) is h_growing.c's. */
+	if (growing_content(r, id, &in, &c) != 0)
 		return;
 	if (represent(r, &in, &sv) != 0)
 		goto out;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fcgi/h_growing.h"
 #include "fcgi/handlers.h"
 
 json_t *input_json(const struct req *r, const struct store_input *in, const char *token,
@@ -75,12 +76,17 @@ void h_input_get(struct req *r, const char *id)
 {
 	struct store_input in;
 	struct store_session s;
+	struct store_tus t;
 	struct token_claims c;
+	/* A token is enough to read the metadata; without one the owner's cookie is needed. An
+	   upload in progress answers for the input it will be (README, "Reading an input while it
+	   grows"). */
+	int upload = auth_has_token(r) ? auth_token_upload(r, id, &in, &t, &c)
+	                               : auth_owner_upload(r, id, &in, &t, &s);
 
-	/* A token is enough to read the metadata; without one the owner's cookie is needed. */
-	if (auth_has_token(r) ? auth_token(r, id, &in, &c) : auth_owner(r, id, &in, &s))
+	if (upload < 0)
 		return;
-	resp_json(r, 200, input_json(r, &in, NULL, 0));
+	resp_json(r, 200, upload ? growing_json(r, &t) : input_json(r, &in, NULL, 0));
 	store_input_free(&in);
 }
 

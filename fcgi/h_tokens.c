@@ -1,4 +1,7 @@
-/* h_tokens.c: POST /inputs/ID/tokens, a fresh link to an input for another viewer. */
+/*
+ * h_tokens.c: POST /inputs/ID/tokens, a fresh link to an input for another viewer; also to a tus
+ * upload in progress, the input to be.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +74,19 @@ void h_token_create(struct req *r, const char *id)
 {
 	struct store_input in;
 	struct store_session s;
+	struct store_tus t;
 	char tok[TOKEN_LEN + 1], url[REQ_PREFIX_MAX + 256];
 	int64_t ttl = r->app->cfg.token_ttl, exp;
+	int upload = auth_owner_upload(r, id, &in, &t, &s);
+	json_t *o;
 
-	if (auth_owner(r, id, &in, &s) != 0)
+	if (upload < 0)
 		return;
+	/* An upload in progress: the token names the input to be (the same id), so it reads the
+	   growing input now and the input once complete (README, "Reading an input while it
+	   grows"). */
+	if (upload)
+		snprintf(in.id, sizeof in.id, "%s", t.id);
 	if (requested_ttl(r, &ttl) < 0) {
 		resp_error(r, 400, "bad_request", "ttl: must be a whole number of seconds above 0");
 		goto out;
@@ -87,8 +98,11 @@ void h_token_create(struct req *r, const char *id)
 		goto out;
 	}
 	snprintf(url, sizeof url, "%s/inputs/%s/content?token=%s", r->prefix, in.id, tok);
-	resp_json(r, 201, json_pack("{s:s, s:I, s:s}", "token", tok, "expires_at", (json_int_t)exp,
-	                            "content_url", url));
+	o = json_pack("{s:s, s:I, s:s}", "token", tok, "expires_at", (json_int_t)exp, "content_url",
+	              url);
+	if (o != NULL && upload)
+		json_object_set_new(o, "state", json_string("growing"));
+	resp_json(r, 201, o);
 out:
 	store_input_free(&in);
 }

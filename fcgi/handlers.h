@@ -139,6 +139,23 @@ int auth_token(struct req *r, const char *id, struct store_input *in, struct tok
  * belongs to that session (403 not_owner). Returns 0 with *in and *s, or -1 after answering.
  */
 int auth_owner(struct req *r, const char *id, struct store_input *in, struct store_session *s);
+/*
+ * auth_token_upload: auth_token for a read that may also name a tus upload in progress (the
+ * input to be, of the same id) of the token's session: the same checks in the same order, then
+ * an upload whose row is there answers for the unknown input (one that expired: 410
+ * upload_expired). Returns 0 with *in (an input, store_input_free), 1 with *t (an upload in
+ * progress; *in holds nothing), or -1 after answering. t NULL: auth_token.
+ */
+int auth_token_upload(struct req *r, const char *id, struct store_input *in,
+                      struct store_tus *t, struct token_claims *claims);
+/*
+ * auth_owner_upload: auth_owner that also takes a tus upload in progress of that id: another
+ * session's is 403 not_owner (as for inputs), an expired one 410 upload_expired. Returns 0 with
+ * *in and *s, 1 with *t and *s (an upload in progress; *in holds nothing), or -1 after
+ * answering. t NULL: auth_owner.
+ */
+int auth_owner_upload(struct req *r, const char *id, struct store_input *in,
+                      struct store_tus *t, struct store_session *s);
 /* auth_has_token: 1 when the request carries a token (query or Authorization). */
 int auth_has_token(const struct req *r);
 /*

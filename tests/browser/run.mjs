@@ -661,6 +661,35 @@ async function scenarios(browser, media, durations, png) {
 		check('the live link is the content URL in follow mode',
 			/\/inputs\/[A-Za-z0-9_-]{22}\/content\?token=[A-Za-z0-9_.-]+&follow=1$/.test(live || ''),
 			String(live));
+		// The live link while recording (README, "Reading an input while it grows"): without
+		// follow, what is durable so far as 206 bytes 0-N/*; with follow=1, a stream that grows.
+		const liveUrl = new URL(live || '/', BASE);
+		const plain = await fetch(liveUrl.href.replace(/&follow=1$/, ''));
+		const prefix = Buffer.from(await plain.arrayBuffer());
+		const range = /^bytes 0-([0-9]+)\/\*$/.exec(plain.headers.get('content-range') || '');
+		check('while recording, the live link without follow: 206 bytes 0-N/* of the WebM so far',
+			plain.status === 206 && range !== null && Number(range[1]) + 1 === prefix.length &&
+			prefix.subarray(0, 4).equals(Buffer.from([0x1a, 0x45, 0xdf, 0xa3])) &&
+			plain.headers.get('cache-control') === 'no-store',
+			`${plain.status}, ${plain.headers.get('content-range')}, ${prefix.length} bytes`);
+		const abort = new AbortController();
+		const followed = await fetch(liveUrl, { signal: abort.signal });
+		const reader = followed.body.getReader();
+		const until = Date.now() + 2000;
+		let streamed = 0;
+		for (;;) {
+			const left = until - Date.now();
+			const next = left > 0 ? await Promise.race([reader.read(), sleep(left).then(() => null)])
+				: null;
+			if (next === null || next.done)
+				break;
+			streamed += next.value.length;
+		}
+		abort.abort();
+		check('with follow=1 it streams while recording: 200, more bytes than were there (2 s)',
+			followed.status === 200 && streamed > prefix.length &&
+			followed.headers.get('content-length') === null,
+			`${followed.status}, ${streamed} bytes streamed, ${prefix.length} at first`);
 		await sleep(Math.max(0, 5000 - (Date.now() - started)));
 		await page.click('#stop');
 		await page.waitForFunction(() => ['done', 'error'].includes(

@@ -297,12 +297,14 @@ app_pids() {
 server_script() {
 	case ${SERVER:-lighttpd} in
 	nginx) printf '%s' "$ROOT/deploy/nginx/run.sh" ;;
+	apache) printf '%s' "$ROOT/deploy/apache/run.sh" ;;
 	*) printf '%s' "$ROOT/deploy/run.sh" ;;
 	esac
 }
 
 # server_start LOG DATA_DIR [VAR=VALUE...]: start the deploy script of SERVER (deploy/run.sh for
-# lighttpd, deploy/nginx/run.sh for nginx) on a free port and wait (10 s) for GET /healthz.
+# lighttpd, deploy/nginx/run.sh for nginx, deploy/apache/run.sh for apache) on a free port and
+# wait (10 s) for GET /healthz.
 # Sets S_PID S_PORT S_BASE. Returns 1 (the log printed) when it does not come up.
 # A port that looked free can still be taken when the server binds it (an ephemeral port of some
 # client connection): then it tries another one.

