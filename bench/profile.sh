@@ -257,10 +257,14 @@ win_end() {
 		fi
 		[ -z "${CG_KEEP:-}" ] || { mkdir -p "$CG_KEEP"; cp "$tmp/perf.out" "$CG_KEEP/$2.perf"; }
 		# The FastCGI process (user, kernel), then its web server (user + kernel).
-		awk -F, '$3 ~ /instructions:u/ { u = $1 } $3 ~ /instructions:k/ { k = $1 }
-			END { printf "%s %s ", u, k }' "$tmp/perf.out"
-		awk -F, '$3 ~ /instructions/ && $1 ~ /^[0-9]+$/ { t += $1; n++ }
-			END { print (n == 2 ? t : "") }' "$tmp/perf-front.out" 2>/dev/null || echo
+		# Only counts measured the whole window (column 5 at 100%: not scaled from a share of
+		# it, as perf does when other perf users leave too few hardware counters); else "-".
+		awk -F, '$5 == "100.00" && $3 ~ /instructions:u/ { u = $1 }
+			$5 == "100.00" && $3 ~ /instructions:k/ { k = $1 }
+			END { if (u ~ /^[0-9]+$/ && k ~ /^[0-9]+$/) printf "%s %s ", u, k; else printf "- - " }' \
+			"$tmp/perf.out"
+		awk -F, '$5 == "100.00" && $3 ~ /instructions/ && $1 ~ /^[0-9]+$/ { t += $1; n++ }
+			END { print (n == 2 ? t : "-") }' "$tmp/perf-front.out" 2>/dev/null || echo -
 		rm -f "$tmp/perf-front.out"
 		;;
 	esac
@@ -270,7 +274,7 @@ strace_table() {
 	awk '/^------/ { n++; next } n == 1 && NF >= 5 { print $NF, $4 }' "$tmp/strace.out"
 }
 
-per() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+per() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b > 0) printf "%.3f", a / b; else print "n/a" }'; }
 declare -A R
 for tool in $TOOLS; do
 	say "== $tool"

@@ -63,9 +63,8 @@ int auth_token_upload(struct req *r, const char *id, struct store_input *in,
                       struct store_tus *t, struct token_claims *claims)
 {
 	char tok[TOKEN_LEN + 2];
-	struct store_session s;
-	enum store_err se;
-	int found = auth_request_token(r, tok, sizeof tok), upload;
+	enum store_err se, session_state;
+	int found = auth_request_token(r, tok, sizeof tok), upload = 0;
 
 	if (found == 0) {
 		metrics_token_failure(r->app->metrics, METRICS_TOKEN_MISSING);
@@ -93,15 +92,20 @@ int auth_token_upload(struct req *r, const char *id, struct store_input *in,
 		resp_error(r, 403, "token_wrong_input", "the token is for another input");
 		return -1;
 	}
-	se = store_session_get(r->app->store, claims->session, r->now, &s);
-	if (se == STORE_GONE || se == STORE_NOT_FOUND) {
+	/*
+	 * The session and the input in one statement, one read transaction (store_read_lookup);
+	 * an upload in progress (tus) is looked for only when there is no input of that id.
+	 */
+	se = store_read_lookup(r->app->store, claims->session, id, r->now, &session_state, in);
+	if (se != STORE_OK && se != STORE_GONE && se != STORE_NOT_FOUND)
+		goto internal;
+	if (session_state != STORE_OK) {
 		metrics_token_failure(r->app->metrics, METRICS_TOKEN_SESSION_ENDED);
 		resp_error(r, 410, "session_ended", "the session this token belongs to has ended");
 		return -1;
 	}
-	if (se != STORE_OK)
-		goto internal;
-	se = input_or_upload(r, id, in, t, &upload);
+	if (se == STORE_NOT_FOUND && t != NULL)
+		se = input_or_upload(r, id, in, t, &upload);
 	/* A token is signed for its session's own ids only; another session's upload is unknown. */
 	if (upload && strcmp(t->session, claims->session) != 0) {
 		upload = 0;

@@ -31,7 +31,11 @@ int fcgi_records_write(int fd, int type, int request_id, const void *buf, size_t
  * FCGX_FFlush so that the bytes keep their order, then buf goes out with fcgi_records_write on
  * the request's connection (fx->ipcFd, fx->requestId): a 64 KiB body is one system call of two
  * records instead of eight 8 KiB records and eight write calls (libfcgi's stream buffer is
- * a fixed 8 KiB), and is not copied. libfcgi's stream stays usable for what follows. Returns 0,
+ * a fixed 8 KiB), and is not copied. The header block keeps its own write on purpose: lighttpd
+ * 1.4.69 reads a backend's response in small pieces until it has parsed the header block
+ * (measured with strace: 10.9 reads and 9.2 FIONREAD per 64 KiB response when the header block
+ * shared the body's system call, 3.2 and 2.2 when it went first, and 12% more instructions in
+ * lighttpd). libfcgi's stream stays usable for what follows. Returns 0,
  * or -1 when the connection failed; then fx->out is marked failed as libfcgi marks it after its
  * own failed write (FCGI_errno set, closed), so later writes fail and FCGX_Finish_r closes the
  * connection.

@@ -322,8 +322,8 @@ struct watch {
 
 /*
  * Learn how far the upload is durable now: the row is read when the file changed (its size
- * grows before a sync records it; completion links it, removal unlinks it) or FOLLOW_ROW_MS
- * passed. 0, or -1 when the upload is gone (terminated, expired, its completion refused, its
+ * grows before a sync records it; completion links it, removal unlinks it), while it holds bytes
+ * past the durable ones (a sync is coming), or once FOLLOW_ROW_MS passed. 0, or -1 when the upload is gone (terminated, expired, its completion refused, its
  * session ended, the input deleted).
  */
 static int refresh(struct growing *g, struct watch *w)
@@ -336,7 +336,9 @@ static int refresh(struct growing *g, struct watch *w)
 
 	if (fstat(g->fd, &sb) != 0)
 		return -1;
-	if (sb.st_size == w->size && sb.st_nlink == w->links && now - w->row_at < FOLLOW_ROW_MS)
+	/* Bytes written but not yet recorded: their sync is near, so look at every tick. */
+	if (sb.st_size == w->size && sb.st_nlink == w->links && (uint64_t)sb.st_size <= g->durable &&
+	    now - w->row_at < FOLLOW_ROW_MS)
 		return 0;
 	w->size = sb.st_size;
 	w->links = sb.st_nlink;

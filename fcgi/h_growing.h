@@ -34,13 +34,13 @@
  *   - ?follow=1: 200 without Content-Length (the web server sends it chunked) and with
  *     "X-Accel-Buffering: no" (nginx passes it on unbuffered), the body from byte 0 (or the
  *     Range's first byte; a suffix range counts from the durable end) streamed as the upload's
- *     offset grows: the row is read after each change of the file (size, links) and every
- *     second, every FOLLOW_TICK_MS the connection is checked. It ends when the upload completes
- *     and every byte is sent (or the Range's last), when the upload is gone (terminated,
- *     expired, its session ended, its completion refused: the client sees a short body), after
- *     MEDIAGATE_FOLLOW_IDLE seconds without a new byte, when the client is gone (the web server
- *     closed the connection, a write failed), or when the app is told to stop (SIGTERM, SIGINT).
- *     It holds its FastCGI process all that time.
+ *     offset grows: every 200 ms the connection is checked, and the row is read when the file
+ *     changed (size, links) or holds bytes not yet recorded, and every second. It ends when the
+ *     upload completes and every byte is sent (or the Range's last), when the upload is gone
+ *     (terminated, expired, its session ended, its completion refused: the client sees a short
+ *     body), after MEDIAGATE_FOLLOW_IDLE seconds without a new byte, when the client is gone
+ *     (the web server closed the connection, a write failed), or when the app is told to stop
+ *     (SIGTERM, SIGINT). It holds its FastCGI process all that time.
  * Errors: 400 bad_request (follow not 0 or 1; format other than original; a sampling_rate or
  * num_channels other than the upload's own), 410 upload_expired, 412 precondition_failed
  * (If-Match other than "*"), 404, 500; and the token's (auth_token).

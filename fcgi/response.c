@@ -17,7 +17,7 @@
 
 /*
  * FCGX_GetParam's linear search of the "NAME=value" strings, without a strncmp call for each
- * entry whose first byte already differs (most of them: a read asks for about fifteen names).
+ * entry whose first byte already differs (most of them: a read asks for eighteen names).
  */
 const char *req_param(const struct req *r, const char *name)
 {

@@ -92,6 +92,7 @@ enum stmt_id {
 	S_SESSION_DELETED,
 	S_INPUT_INSERT,
 	S_INPUT_GET,
+	S_READ_LOOKUP,
 	S_INPUT_STATE,
 	S_INPUT_TOMBSTONE,
 	S_INPUT_LIST,
@@ -128,6 +129,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	                       " sha256, created_at, metadata)"
 	                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[S_INPUT_GET]        = "SELECT " INPUT_COLS " FROM inputs WHERE id = ?1",
+	/* The input's columns first (row_to_input), NULL when there is no such input. */
+	[S_READ_LOOKUP]      = "SELECT i.id, i.session_id, i.kind, i.content_type, i.filename, i.size,"
+	                       " i.sha256, i.created_at, i.deleted_at, i.metadata,"
+	                       " s.expires_at, s.ended_at"
+	                       " FROM sessions AS s LEFT JOIN inputs AS i ON i.id = ?2"
+	                       " WHERE s.id = ?1",
 	[S_INPUT_STATE]      = "SELECT deleted_at FROM inputs WHERE id = ?1",
 	[S_INPUT_TOMBSTONE]  = "UPDATE inputs SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
 	[S_INPUT_LIST]       = "SELECT " INPUT_COLS " FROM inputs"
@@ -2070,6 +2077,53 @@ enum store_err store_input_get(struct store *st, const char *id, struct store_in
 	rc = in.deleted_at != 0 ? STORE_GONE : STORE_OK;
 out:
 	sqlite3_reset(s);
+	return keep_errno(st, rc);
+}
+
+enum store_err store_read_lookup(struct store *st, const char *session, const char *id,
+                                 int64_t now, enum store_err *session_state,
+                                 struct store_input *out)
+{
+	struct store_input in;
+	enum store_err rc;
+	sqlite3_stmt *s;
+	int r;
+
+	if (st == NULL || session_state == NULL || out == NULL)
+		return STORE_INVALID;
+	memset(out, 0, sizeof(*out));
+	*session_state = STORE_NOT_FOUND;
+	if (!store_id_valid(session))
+		return STORE_NOT_FOUND;
+	s = stmt(st, S_READ_LOOKUP);
+	if (sqlite3_bind_text(s, 1, session, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail_db(st, "read lookup");
+		goto out;
+	}
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE) {         /* no such session */
+		rc = STORE_NOT_FOUND;
+		goto out;
+	}
+	if (r != SQLITE_ROW) {
+		rc = fail_db(st, "read lookup");
+		goto out;
+	}
+	/* As store_session_get: ended, or expired at now, is gone. */
+	*session_state = (sqlite3_column_type(s, 11) != SQLITE_NULL ||
+	                  now >= sqlite3_column_int64(s, 10)) ? STORE_GONE : STORE_OK;
+	if (*session_state != STORE_OK || !store_id_valid(id) ||
+	    sqlite3_column_type(s, 0) == SQLITE_NULL) {
+		rc = STORE_NOT_FOUND;
+		goto out;
+	}
+	if ((rc = row_to_input(st, s, &in)) != STORE_OK)
+		goto out;
+	*out = in;
+	rc = in.deleted_at != 0 ? STORE_GONE : STORE_OK;
+out:
+	sqlite3_reset(s);       /* ends the read transaction */
 	return keep_errno(st, rc);
 }
 

@@ -183,6 +183,19 @@ void store_upload_abort(struct store_upload *up);
  */
 enum store_err store_input_get(struct store *st, const char *id, struct store_input *out);
 
+/*
+ * store_read_lookup: store_session_get(session) and store_input_get(id) in one statement, so
+ * one read transaction (what a token-checked read needs, once per request). *session_state is
+ * what store_session_get would return (STORE_OK, STORE_GONE when ended or expired at now,
+ * STORE_NOT_FOUND); only when it is STORE_OK is the input looked up. Returns what
+ * store_input_get would return for id (STORE_OK or STORE_GONE with out filled: free it with
+ * store_input_free; STORE_NOT_FOUND), STORE_NOT_FOUND when the session is not alive, or a
+ * failure (STORE_DB, STORE_INVALID).
+ */
+enum store_err store_read_lookup(struct store *st, const char *session, const char *id,
+                                 int64_t now, enum store_err *session_state,
+                                 struct store_input *out);
+
 /* store_input_free: release what store_input_get/commit allocated in in (not in itself). */
 void store_input_free(struct store_input *in);
 

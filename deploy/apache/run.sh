@@ -64,6 +64,7 @@ fi
 env_lines=''
 for v in $(compgen -e | grep -E '^(MEDIAGATE_[A-Z0-9_]*|[A-Z]+SAN_OPTIONS|MG_VALGRIND_[A-Z_]*|PATH|TMPDIR)$'); do
 	val=${!v}
+	# shellcheck disable=SC2016 # a literal ${, which Apache would expand
 	case $val in
 	*$'\n'* | *'${'*) die "$v must not contain a newline or \${" ;;
 	esac
@@ -104,4 +105,9 @@ apache_cmd=(apache2 -d "$run" -f "$run/apache2.conf" -DFOREGROUND)
 "${apache_cmd[@]}" -t 2>"$run/configtest" ||
 	die "bad generated Apache config ($run/apache2.conf): $(cat "$run/configtest")"
 
+# Apache opens its ErrorLog, /dev/stderr, again by name: a file or terminal that the current
+# user may not open (one opened for another user, as through sudo) is passed through a pipe.
+if ! (: >>"/proc/$$/fd/2") 2>/dev/null; then
+	exec 2> >(exec cat >&2)
+fi
 mg_serve apache2 "${apache_cmd[@]}"

@@ -43,6 +43,7 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mediagate-systemd.XXXXXX") || exit 1
 pids=''
+# shellcheck disable=SC2317 # called from the trap
 cleanup() {
 	# shellcheck disable=SC2086 # pids split into words
 	[ -z "$pids" ] || kill $pids 2>/dev/null

@@ -264,6 +264,7 @@ faults_download_gone() {
 	sleep 0.5
 	if [ "$SERVER" = apache ]; then
 		# mod_fcgid starts processes on demand (up to PROCS): the first ones are still there.
+		# shellcheck disable=SC2046,SC2086 # pid lists split into words
 		assert_eq "$n: the same FastCGI processes are serving (and maybe more)" "$pids" \
 			"$(comm -12 <(printf '%s\n' $pids | sort) <(printf '%s\n' $(serving_pids) | sort) | sort -n | tr '\n' ' ')"
 	else

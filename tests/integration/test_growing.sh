@@ -217,6 +217,38 @@ grow_pcm_tests() {
 		"$(json .state) $(json .size)"
 }
 
+# One long PATCH whose body arrives a piece a second: its bytes are recorded every second, and a
+# follower sees them before the PATCH ends (mod_fcgid reads whole bodies first: not Apache).
+grow_stream_tests() {
+	local f=$GROW_DIR url pid i
+	if [ "$SERVER" = apache ]; then
+		skip "stream: a long PATCH read while it streams" "mod_fcgid buffers request bodies"
+		return
+	fi
+	head -c $((4 * 32768)) /dev/urandom >"$f/long-patch.bin"
+	new_session grow-stream
+	grow_create grow-stream "stream" "Upload-Length: $((4 * 32768))" || return
+	url=$GROW_URL
+	grow_token grow-stream "$GROW_ID" "stream"
+	follow_start stream "$GROW_CURL"
+	for i in 0 1 2 3; do
+		slice "$f/long-patch.bin" $((i * 32768)) 32768
+		sleep 1
+	done | curl -sS -X PATCH -b "$OUT/jars/grow-stream" "${GROW_TUS[@]}" "${GROW_OCT[@]}" \
+		-H 'Upload-Offset: 0' -H "Content-Length: $((4 * 32768))" -H 'Expect:' \
+		-H 'Transfer-Encoding:' -T - \
+		-o /dev/null -w '%{http_code}' "$BASE$url" >"$f/long-patch.status" 2>&1 &
+	pid=$!
+	assert_true "stream: the follower has the first second's bytes while the PATCH goes on" \
+		"$(size_of "$f/stream.body" 2>/dev/null) bytes, PATCH: $(cat "$f/long-patch.status")" \
+		eval 'grow_wait 3 size_at_least "$f/stream.body" 32768 && kill -0 "$pid" 2>/dev/null'
+	wait "$pid"
+	assert_eq "stream: the PATCH: 204" 204 "$(cat "$f/long-patch.status")"
+	follow_wait stream
+	assert_true "stream: the follower received the whole body" \
+		"$(cmp "$f/long-patch.bin" "$f/stream.body" 2>&1)" cmp -s "$f/long-patch.bin" "$f/stream.body"
+}
+
 # A WAV from mediagate-put --real-time ---------------------------------------------------------
 
 # grow_upload_of SESSION: the id of SESSION's upload in progress, in GROW_ID; 1 when it has none.
@@ -412,6 +444,7 @@ test_growing() {
 	GROW_DIR=$OUT/growing
 	mkdir -p "$GROW_DIR"
 	grow_pcm_tests
+	grow_stream_tests
 	grow_cli_tests
 	grow_owner_tests
 	PROCS=1 grow_with_server grow-idle grow_idle_tests MEDIAGATE_FOLLOW_IDLE=2
