@@ -1,8 +1,10 @@
-/* fcgi_sendfile.c: benchmark baseline (b): a trivial FastCGI responder that answers X-Sendfile. */
+/* fcgi_sendfile.c: benchmark baseline (b): a trivial FastCGI responder that offloads to the server. */
 /*
- * Every request gets an empty answer naming the file (argv[1]) in X-Sendfile; lighttpd
- * ("allow-x-send-file" => "enable") then sends the file itself and applies the Range header.
- * Started by bench/run.sh under spawn-fcgi (the listening socket is fd 0).
+ * Every request gets an empty answer naming the file in one header field: argv[1] is its value,
+ * argv[2] its name, X-Sendfile by default. With X-Sendfile (argv[1] a path), lighttpd
+ * ("x-sendfile" => "enable") sends the file itself and applies the Range header (RFC 9110
+ * section 14); with X-Accel-Redirect (argv[1] the URI of an nginx "internal" location), nginx
+ * does. Started by bench/run.sh under spawn-fcgi (the listening socket is fd 0).
  */
 #include <stdio.h>
 
@@ -10,10 +12,12 @@
 
 int main(int argc, char **argv)
 {
+	const char *field = argc == 3 ? argv[2] : "X-Sendfile";
 	FCGX_Request req;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s FILE\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s VALUE [FIELD]   (FIELD: X-Sendfile, X-Accel-Redirect)\n",
+			argv[0]);
 		return 2;
 	}
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0)
@@ -21,7 +25,7 @@ int main(int argc, char **argv)
 	while (FCGX_Accept_r(&req) >= 0) {
 		FCGX_FPrintF(req.out, "Status: 200 OK\r\n"
 			     "Content-Type: application/octet-stream\r\n"
-			     "X-Sendfile: %s\r\n\r\n", argv[1]);
+			     "%s: %s\r\n\r\n", field, argv[1]);
 		FCGX_Finish_r(&req);
 	}
 	return 0;

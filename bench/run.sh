@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
 # bench/run.sh: the benchmarks of issue 5: the app against baselines in one run, wrk on loopback.
 #
-#   bench/run.sh                   about 2-3 minutes; writes bench/RESULTS.md
+#   bench/run.sh                   about 5-6 minutes; writes bench/RESULTS.md
 #   BENCH_BIG=1 bench/run.sh       also uploads 1 GiB (peak RSS at that size; raw body sent with
 #                                  curl -T, as curl will not hold 1 GiB for --data-binary)
-#   BENCH_DURATION=10s PROCS=2     wrk duration per target; FastCGI processes per server
+#   BENCH_DURATION=5s              wrk duration of one run of one target
+#   BENCH_ROUNDS=3                 rounds: every read target runs once per round, the targets
+#                                  interleaved (the order reversed every other round), and the
+#                                  best round counts (noise from other work only slows a run down)
+#   BENCH_NGINX=0                  skip the nginx rows (default: 1 when nginx is installed)
+#   BENCH_WAIT_LOAD=120            wait up to 120 s for the 1-minute load average to fall below
+#                                  the number of CPUs before starting (default 0: do not wait)
+#   PROCS=2                        FastCGI processes per server
 #
+# Reads are measured against the app streaming (deploy/run.sh), the app offloading to lighttpd
+# (OFFLOAD=1 deploy/run.sh: X-Sendfile2) and to nginx (OFFLOAD=1 deploy/nginx/run.sh:
+# X-Accel-Redirect), each with its own data folder holding the same input.
 # Everything listens on 127.0.0.1 only, in a throwaway folder; every process started is stopped
 # on exit. Needs root only to install wrk when it is missing (apt-get).
 set -eu
 unset CDPATH
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-DURATION=${BENCH_DURATION:-10s}
+DURATION=${BENCH_DURATION:-5s}
+ROUNDS=${BENCH_ROUNDS:-3}
 BIG=${BENCH_BIG:-0}
+WAIT_LOAD=${BENCH_WAIT_LOAD:-0}
 PROCS=${PROCS:-2}
 RESULTS=${BENCH_RESULTS:-$root/bench/RESULTS.md}
 PATH=$PATH:/usr/sbin:/sbin
@@ -34,19 +46,26 @@ fi
 for tool in lighttpd spawn-fcgi curl jq gcc python3 make; do
 	command -v "$tool" >/dev/null || die "$tool is not installed (make deps installs most)"
 done
+case $ROUNDS in '' | 0 | *[!0-9]*) die "BENCH_ROUNDS must be a number >= 1, not '$ROUNDS'" ;; esac
+case $WAIT_LOAD in '' | *[!0-9]*) die "BENCH_WAIT_LOAD must be a number of seconds, not '$WAIT_LOAD'" ;; esac
+NGINX=${BENCH_NGINX:-}
+if [ -z "$NGINX" ]; then
+	NGINX=0
+	command -v nginx >/dev/null && NGINX=1
+fi
+[ "$NGINX" = 0 ] || command -v nginx >/dev/null || die "BENCH_NGINX=1 but nginx is not installed"
 
 # --- cleanup: every process we start is stopped here ----------------------------------------
-tmp='' app_pid='' lighty_pids='' pidfiles=''
+tmp='' app_pids='' front_pids='' pidfiles=''
 # shellcheck disable=SC2317,SC2086 # called from the traps; pids split into words
 cleanup() {
 	trap - EXIT INT TERM
-	# deploy/run.sh stops its own lighttpd and FastCGI processes on TERM.
-	if [ -n "$app_pid" ]; then
-		kill -TERM "$app_pid" 2>/dev/null || true
-		wait "$app_pid" 2>/dev/null || true
-	fi
-	for p in $lighty_pids; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in $lighty_pids; do wait "$p" 2>/dev/null || true; done
+	# deploy/run.sh and deploy/nginx/run.sh stop their own web server and FastCGI processes on TERM.
+	for p in $app_pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $app_pids; do wait "$p" 2>/dev/null || true; done
+	# lighttpd -D and nginx (daemon off; the master stops its workers) are our children.
+	for p in $front_pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $front_pids; do wait "$p" 2>/dev/null || true; done
 	# spawn-fcgi's children are orphans, not ours: signal them by the pids it wrote.
 	for f in $pidfiles; do
 		[ -f "$f" ] || continue
@@ -76,9 +95,9 @@ wait_http() {
 	done
 	die "nothing answers at $1"
 }
-# start_fcgi NAME BINARY ARG: PROCS processes under spawn-fcgi on $tmp/NAME.sock
+# start_fcgi NAME BINARY ARG...: PROCS processes under spawn-fcgi on $tmp/NAME.sock
 start_fcgi() {
-	spawn-fcgi -s "$tmp/$1.sock" -M 0600 -F "$PROCS" -P "$tmp/$1.pid" -- "$2" "$3" >/dev/null ||
+	spawn-fcgi -s "$tmp/$1.sock" -M 0600 -F "$PROCS" -P "$tmp/$1.pid" -- "${@:2}" >/dev/null ||
 		die "spawn-fcgi failed to start $2"
 	pidfiles="$pidfiles $tmp/$1.pid"
 }
@@ -91,7 +110,7 @@ start_lighttpd() {
 	} >"$tmp/$1.conf"
 	lighttpd -tt -f "$tmp/$1.conf" >/dev/null || die "bad generated config $tmp/$1.conf"
 	lighttpd -D -f "$tmp/$1.conf" >>"$tmp/$1.err" 2>&1 &
-	lighty_pids="$lighty_pids $!"
+	front_pids="$front_pids $!"
 }
 # Float helpers (awk): ratio A B, and "met"/"not met" for ratio >= floor.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -108,15 +127,34 @@ check_range() {
 		die "$1: the range's bytes differ from $2"
 }
 
-# wrk_run NAME URL SIZE SPAN CONNS: wrk with random ranges; sets R_rps R_mbs R_p50 R_p99 R_err
-declare -A RPS MBS P50 P99 ERR
-wrk_run() {
-	local out=$tmp/wrk_$1.txt
-	say "wrk: $1 ($5 connections, $DURATION, ranges of $4 bytes)"
+# check_offloaded URL LOG: a range of URL was sent by the web server, not the app: the app's
+# access-log line (LOG) of the response, found by its X-Request-Id, says out=0.
+check_offloaded() {
+	local id line='' _
+	id=$(curl -sS -o /dev/null -D - -H 'Range: bytes=0-65535' "$1" |
+		tr -d '\r' | sed -n 's/^[Xx]-[Rr]equest-[Ii]d: *//p')
+	[ -n "$id" ] || die "$1: no X-Request-Id in the response"
+	for _ in $(seq 50); do
+		line=$(grep -F " id=$id " "$2" | tail -n 1)
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	case $line in
+	*' out=0 '*) ;;
+	*) die "$1: the read was not offloaded (access log: '${line:-none}')" ;;
+	esac
+}
+
+# wrk_once NAME URL SIZE SPAN CONNS ROUND: one wrk run with random ranges; records its figures
+# in RPS_R[NAME,ROUND], and in RPS MBS P50 P99 of NAME when it is NAME's best run so far (most
+# requests/s); ERR[NAME] adds up the errors of every round.
+declare -A RPS MBS P50 P99 ERR RPS_R P50_R P99_R
+wrk_once() {
+	local out=$tmp/wrk_$1_$6.txt rps mbs p50 p99 err
 	BENCH_SIZE=$3 BENCH_SPAN=$4 wrk -t 2 -c "$5" -d "$DURATION" --latency \
 		-s "$root/bench/range.lua" "$2" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
 	# Latencies to ms, Transfer/sec to MiB/s (wrk's units are powers of 1024).
-	eval "$(awk -v n="$1" '
+	read -r rps mbs p50 p99 err < <(awk '
 		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
 			if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v }
 		function mib(v) { if (v ~ /GB$/) return v * 1024; if (v ~ /MB$/) return v + 0;
@@ -127,18 +165,66 @@ wrk_run() {
 		$1 == "99%" { p99 = ms($2) }
 		/Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
 		/Non-2xx or 3xx responses:/ { err += $5 }
-		END { printf "RPS[%s]=%.0f MBS[%s]=%.1f P50[%s]=%.3f P99[%s]=%.3f ERR[%s]=%d\n",
-			n, rps, n, mbs, n, p50, n, p99, n, err }' "$out")"
-	say "     ${RPS[$1]} req/s, ${MBS[$1]} MiB/s, p50 ${P50[$1]} ms, p99 ${P99[$1]} ms, errors ${ERR[$1]}"
+		END { printf "%.0f %.1f %.3f %.3f %d\n", rps, mbs, p50, p99, err }' "$out")
+	RPS_R[$1,$6]=$rps P50_R[$1,$6]=$p50 P99_R[$1,$6]=$p99
+	ERR[$1]=$((${ERR[$1]:-0} + err))
+	if [ -z "${RPS[$1]:-}" ] || [ "$rps" -gt "${RPS[$1]}" ]; then
+		RPS[$1]=$rps MBS[$1]=$mbs P50[$1]=$p50 P99[$1]=$p99
+	fi
+	say "  $(printf '%-4s' "$1") $rps req/s, $mbs MiB/s, p50 $p50 ms, p99 $p99 ms, errors $err"
+	# The app logs a line per request: keep its logs (opened O_APPEND) from filling the disk.
+	local f
+	for f in "$tmp"/app*.log; do
+		if [ -f "$f" ]; then : >"$f"; fi
+	done
 }
+# rounds_of NAME: its requests/s per round, "a b c"
+rounds_of() {
+	local r s=''
+	for r in $(seq "$ROUNDS"); do s="$s ${RPS_R[$1,$r]}"; done
+	echo "${s# }"
+}
+# round_ratios A B: the ratio A/B of each round (runs next to each other), "x y z"
+round_ratios() {
+	local r s=''
+	for r in $(seq "$ROUNDS"); do s="$s $(ratio "${RPS_R[$1,$r]}" "${RPS_R[$2,$r]}")"; done
+	echo "${s# }"
+}
+
+# cpu_busy: the share of all CPUs (%) busy over one second, from /proc/stat (user to steal).
+cpu_busy() {
+	local a b
+	a=$(head -n 1 /proc/stat)
+	sleep 1
+	b=$(head -n 1 /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN {
+		n = split(a, x); split(b, y)
+		for (i = 2; i <= n && i <= 9; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
+		printf "%.0f\n", (t > 0) ? 100 * (t - idle) / t : 0 }'
+}
+load1() { cut -d ' ' -f 1 /proc/loadavg; }
+# high LOAD: whether a 1-minute load average is at or above the number of CPUs
+high() { awk -v l="$1" -v n="$(nproc)" 'BEGIN { exit !(l >= n) }'; }
 
 # --- machine -----------------------------------------------------------------------------------
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+nginx_v=''
+[ "$NGINX" = 0 ] || nginx_v=", $(nginx -v 2>&1 | sed 's/^nginx version: //')"
 machine="nproc $(nproc), CPU ${cpu:-unknown}, kernel $(uname -sr), $(lighttpd -v 2>&1 | head -n 1 |
-	sed 's/ - .*//'), $(wrk -v 2>&1 | head -n 1 | sed 's/ \[.*//'), \
+	sed 's/ - .*//')$nginx_v, $(wrk -v 2>&1 | head -n 1 | sed 's/ \[.*//'), \
 $(awk '/MemTotal/ { printf "%d MiB RAM", $2 / 1024 }' /proc/meminfo)"
 load=$(cut -d ' ' -f 1-3 /proc/loadavg)
 say "machine: $machine; load average at start: $load"
+waited=''
+if [ "$WAIT_LOAD" -gt 0 ] && high "$(load1)"; then
+	say "the 1-minute load average is $(load1) on $(nproc) CPUs: waiting up to $WAIT_LOAD s for it to fall"
+	t0=$SECONDS
+	while high "$(load1)" && [ $((SECONDS - t0)) -lt "$WAIT_LOAD" ]; do sleep 5; done
+	waited="waited $((SECONDS - t0)) s for the load to fall (BENCH_WAIT_LOAD=$WAIT_LOAD): $(cut -d ' ' -f 1-3 /proc/loadavg)"
+	say "$waited"
+fi
+busy0=$(cpu_busy)
+say "CPU busy (all CPUs, 1 s, before anything of ours runs): $busy0%"
 
 # --- build -------------------------------------------------------------------------------------
 stale=''
@@ -176,15 +262,25 @@ PY
 wavsize=$((size16 + 44))
 
 # --- servers -----------------------------------------------------------------------------------
-app_port=$(free_port)
-say "starting the app: deploy/run.sh on 127.0.0.1:$app_port, PROCS=$PROCS"
-# TMPDIR puts deploy/run.sh's runtime folder (and its fcgi.pid) under ours.
-TMPDIR=$tmp PORT=$app_port BIND=127.0.0.1 DATA_DIR=$tmp/data PROCS=$PROCS \
-	MEDIAGATE_MAX_UPLOAD=2G MEDIAGATE_SESSION_MAX_BYTES=100G \
-	"$root/deploy/run.sh" >"$tmp/app.log" 2>&1 &
-app_pid=$!
-app=http://127.0.0.1:$app_port
-wait_http "$app/healthz"
+# start_app NAME SCRIPT OFFLOAD: the app behind deploy/SCRIPT on a free port, PROCS processes,
+# data in $tmp/data-NAME, its log (the app's access log too) in $tmp/app-NAME.log; sets
+# base[NAME]. TMPDIR puts the script's runtime folder (and its fcgi.pid) in $tmp/NAME.
+declare -A base
+start_app() {
+	local port
+	port=$(free_port)
+	say "starting the app ($1): $2 on 127.0.0.1:$port, PROCS=$PROCS, OFFLOAD=$3"
+	mkdir "$tmp/$1"
+	TMPDIR=$tmp/$1 PORT=$port BIND=127.0.0.1 DATA_DIR=$tmp/data-$1 PROCS=$PROCS OFFLOAD=$3 \
+		MEDIAGATE_MAX_UPLOAD=2G MEDIAGATE_SESSION_MAX_BYTES=100G \
+		"$root/$2" >>"$tmp/app-$1.log" 2>&1 &
+	app_pids="$app_pids $!"
+	base[$1]=http://127.0.0.1:$port
+}
+start_app s deploy/run.sh 0          # streams every byte itself
+start_app x deploy/run.sh 1          # MEDIAGATE_OFFLOAD=x-sendfile2, lighttpd sends the bytes
+[ "$NGINX" = 0 ] || start_app n deploy/nginx/run.sh 1   # x-accel-redirect, nginx sends them
+app=${base[s]}
 
 a_port=$(free_port)
 start_lighttpd a "$a_port" <<CONF
@@ -193,11 +289,12 @@ CONF
 
 start_fcgi b "$tmp/fcgi_sendfile" "$tmp/www/in16.bin"
 b_port=$(free_port)
+# lighttpd applies the Range (server.range-requests, on by default) to the file it sends.
 start_lighttpd b "$b_port" <<CONF
 server.modules = ( "mod_fastcgi" )
 server.document-root = "$tmp/empty"
 fastcgi.server = ( "/" => (( "socket" => "$tmp/b.sock", "check-local" => "disable",
-	"allow-x-send-file" => "enable", "x-sendfile-docroot" => ( "$tmp/www" ) )) )
+	"x-sendfile" => "enable", "x-sendfile-docroot" => ( "$tmp/www" ) )) )
 CONF
 
 start_fcgi c "$tmp/fcgi_stream" "$tmp/www/in16.bin"
@@ -227,42 +324,145 @@ c_url=http://127.0.0.1:$c_port/f
 s_url=http://127.0.0.1:$s_port/upload
 for u in "$a_url" "$b_url" "$c_url" "$s_url"; do wait_http "$u"; done
 
-# upload ARGS...: POST to the app, print the content URL
-upload() {
-	local resp
-	resp=$(curl -sS -f "$@") || die "upload to the app failed ($*)"
-	printf '%s%s\n' "$app" "$(printf '%s' "$resp" | jq -r .content_url)"
+if [ "$NGINX" != 0 ]; then
+	# nginx baselines, one nginx (one worker, as deploy/nginx/nginx.conf.in) with two servers:
+	# (na) the file served statically, with sendfile; (nb) bench/fcgi_sendfile.c answering
+	# X-Accel-Redirect to an internal location set as deploy/nginx/nginx.conf.in's (sendfile,
+	# tcp_nopush; nginx applies the Range). Not tcp_nopush for (na): nginx 1.22 serving a 206
+	# statically with it takes 40 ms a request here (1,000 requests/s; the corked last segment
+	# waits for a delayed ACK); after an X-Accel-Redirect it does not.
+	start_fcgi nb "$tmp/fcgi_sendfile" /_bench_files/in16.bin X-Accel-Redirect
+	na_port=$(free_port) nb_port=$(free_port)
+	mkdir "$tmp/ng"
+	user=''
+	[ "$(id -u)" != 0 ] || user='user root;'   # else the workers run as nobody: no socket, no file
+	cat >"$tmp/ng/nginx.conf" <<CONF
+$user
+daemon off;
+master_process on;
+worker_processes 1;
+pid $tmp/ng/nginx.pid;
+error_log stderr warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	server_tokens off;
+	default_type application/octet-stream;
+	client_body_temp_path $tmp/ng/client_body;
+	fastcgi_temp_path $tmp/ng/fastcgi;
+	proxy_temp_path $tmp/ng/proxy;
+	uwsgi_temp_path $tmp/ng/uwsgi;
+	scgi_temp_path $tmp/ng/scgi;
+	server {
+		listen 127.0.0.1:$na_port;
+		root $tmp/www;
+		sendfile on;
+	}
+	server {
+		listen 127.0.0.1:$nb_port;
+		root $tmp/empty;
+		location / {
+			fastcgi_pass unix:$tmp/nb.sock;
+			fastcgi_param REQUEST_METHOD \$request_method;
+			fastcgi_param REQUEST_URI \$request_uri;
+		}
+		location ^~ /_bench_files/ {
+			internal;
+			alias $tmp/www/;
+			sendfile on;
+			tcp_nopush on;
+		}
+	}
 }
-us_url=$(upload -H 'Content-Type: application/octet-stream' --data-binary "@$tmp/www/in16.bin" \
-	"$app/inputs?kind=file&filename=in16.bin")
-pcm_url=$(upload -H 'Content-Type: application/octet-stream' --data-binary "@$tmp/pcm.raw" \
+CONF
+	nginx -p "$tmp/ng/" -e stderr -c "$tmp/ng/nginx.conf" -t -q 2>"$tmp/ng.err" ||
+		die "bad generated nginx config: $(cat "$tmp/ng.err")"
+	nginx -p "$tmp/ng/" -e stderr -c "$tmp/ng/nginx.conf" >>"$tmp/ng.err" 2>&1 &
+	front_pids="$front_pids $!"
+	na_url=http://127.0.0.1:$na_port/in16.bin
+	nb_url=http://127.0.0.1:$nb_port/f
+	for u in "$na_url" "$nb_url"; do wait_http "$u"; done
+fi
+for n in "${!base[@]}"; do wait_http "${base[$n]}/healthz"; done
+
+# upload NAME ARGS...: POST to the app NAME, print the content URL
+upload() {
+	local resp b=${base[$1]}
+	shift
+	resp=$(curl -sS -f "$@") || die "upload to the app failed ($*)"
+	printf '%s%s\n' "$b" "$(printf '%s' "$resp" | jq -r .content_url)"
+}
+# The same input in each app: a file of 16 MiB.
+declare -A in16
+for n in "${!base[@]}"; do
+	in16[$n]=$(upload "$n" -H 'Content-Type: application/octet-stream' \
+		--data-binary "@$tmp/www/in16.bin" "${base[$n]}/inputs?kind=file&filename=in16.bin")
+done
+us_url=${in16[s]}
+pcm_url=$(upload s -H 'Content-Type: application/octet-stream' --data-binary "@$tmp/pcm.raw" \
 	"$app/inputs?kind=audio&format=pcm_s16le&sampling_rate=48000&num_channels=2")
-wav_url=$(upload -H 'Content-Type: audio/wav' --data-binary "@$tmp/pcm.wav" \
+wav_url=$(upload s -H 'Content-Type: audio/wav' --data-binary "@$tmp/pcm.wav" \
 	"$app/inputs?kind=audio&filename=pcm.wav")
 
-for u in "$us_url" "$a_url" "$b_url" "$c_url"; do check_range "$u" "$tmp/www/in16.bin" 12345 65536; done
+checks=("${in16[@]}" "$a_url" "$b_url" "$c_url")
+[ "$NGINX" = 0 ] || checks+=("$na_url" "$nb_url")
+for u in "${checks[@]}"; do check_range "$u" "$tmp/www/in16.bin" 12345 65536; done
 check_range "$wav_url" "$tmp/pcm.wav" 0 65536
 check_range "$pcm_url" "$tmp/pcm.wav" 44 65536
 pcm_hdr=same
 (check_range "$pcm_url" "$tmp/pcm.wav" 0 65536) 2>/dev/null || pcm_hdr=different
 say "all targets answer 206 with the right bytes (the app's PCM WAV header vs ours: $pcm_hdr)"
+# The offload rows measure offload: the app's access log says the web server sent the body.
+check_offloaded "${in16[x]}" "$tmp/app-x.log"
+[ "$NGINX" = 0 ] || check_offloaded "${in16[n]}" "$tmp/app-n.log"
+say "offload checked: the web server sent the bytes (access log out=0)"
 
 # --- reads -------------------------------------------------------------------------------------
-wrk_run us "$us_url" "$size16" 65536 32
-wrk_run a "$a_url" "$size16" 65536 32
-wrk_run b "$b_url" "$size16" 65536 32
-wrk_run c "$c_url" "$size16" 65536 32
-wrk_run pcm "$pcm_url" "$wavsize" 65536 32
-wrk_run wav "$wav_url" "$wavsize" 65536 32
-wrk_run lat "$us_url" "$size16" 4096 64
+# Each round runs every target once, each app next to its baseline; the order is reversed every
+# other round, so that a slow spell of the machine does not always hit the same side of a pair.
+# NAME|URL|SIZE|SPAN|CONNS (SIZE: of the representation; SPAN: bytes per range)
+targets=("us|$us_url|$size16|65536|32" "c|$c_url|$size16|65536|32"
+	"usx|${in16[x]}|$size16|65536|32" "b|$b_url|$size16|65536|32" "a|$a_url|$size16|65536|32")
+[ "$NGINX" = 0 ] || targets+=("ngx|${in16[n]}|$size16|65536|32" "nb|$nb_url|$size16|65536|32"
+	"na|$na_url|$size16|65536|32")
+targets+=("pcm|$pcm_url|$wavsize|65536|32" "wav|$wav_url|$wavsize|65536|32"
+	"lat|$us_url|$size16|4096|64")
+say "warm-up: each target for 1 s (not counted)"
+for t in "${targets[@]}"; do
+	IFS='|' read -r name url size span conns <<<"$t"
+	BENCH_SIZE=$size BENCH_SPAN=$span wrk -t 2 -c "$conns" -d 1s -s "$root/bench/range.lua" "$url" \
+		>"$tmp/warmup.txt" 2>&1 || die "wrk failed: $(cat "$tmp/warmup.txt")"
+done
+declare -a busy loads
+for r in $(seq "$ROUNDS"); do
+	list=("${targets[@]}")
+	if [ $((r % 2)) = 0 ]; then
+		mapfile -t list < <(printf '%s\n' "${targets[@]}" | tac)
+	fi
+	busy[r]=$(cpu_busy) loads[r]=$(load1)
+	say "round $r of $ROUNDS (wrk -t 2, $DURATION each): load average ${loads[r]}, CPUs busy before it ${busy[r]}%"
+	for t in "${list[@]}"; do
+		IFS='|' read -r name url size span conns <<<"$t"
+		wrk_once "$name" "$url" "$size" "$span" "$conns" "$r"
+	done
+done
 
 r_b=$(ratio "${RPS[us]}" "${RPS[b]}")
 r_c=$(ratio "${RPS[us]}" "${RPS[c]}")
 r_a=$(ratio "${RPS[us]}" "${RPS[a]}")
+r_xb=$(ratio "${RPS[usx]}" "${RPS[b]}")
+r_xa=$(ratio "${RPS[usx]}" "${RPS[a]}")
+if [ "$NGINX" != 0 ]; then
+	r_nb=$(ratio "${RPS[ngx]}" "${RPS[nb]}")
+	r_na=$(ratio "${RPS[ngx]}" "${RPS[na]}")
+fi
 r_pcm=$(ratio "${RPS[pcm]}" "${RPS[wav]}")
+load_reads=$(cut -d ' ' -f 1-3 /proc/loadavg)
+busy_reads=$(cpu_busy)
+say "after the reads: load average $load_reads, CPUs busy $busy_reads%"
 
 # --- uploads -----------------------------------------------------------------------------------
-app_fcgi_pids() { cat "$tmp"/mediagate.*/fcgi.pid 2>/dev/null; }
+app_fcgi_pids() { cat "$tmp/s"/mediagate.*/fcgi.pid 2>/dev/null; }
 # Resets the peak RSS of the app's FastCGI processes (clear_refs 5, Linux >= 4.0).
 hwm_reset() {
 	local p
@@ -345,59 +545,129 @@ fi
 rss_floor() { case $1 in *[!0-9]*) echo "TODO" ;; *) [ "$1" -lt 16384 ] && echo met || echo "NOT met" ;; esac; }
 
 # --- token verification ------------------------------------------------------------------------
-say "token verification (one core)"
-tv=$(taskset -c 0 "$tmp/token_verify" 2000000 2>&1) || die "token_verify failed: $tv"
-tv_rate=$(printf '%s\n' "$tv" | sed -n 's/.*: \([0-9]*\) verifications\/s.*/\1/p')
-say "$tv"
+say "token verification (one core, best of 3)"
+tv_rate=0 tv=''
+for _ in 1 2 3; do
+	out=$(taskset -c 0 "$tmp/token_verify" 2000000 2>&1) || die "token_verify failed: $out"
+	rate=$(printf '%s\n' "$out" | sed -n 's/.*: \([0-9]*\) verifications\/s.*/\1/p')
+	say "  $out"
+	if [ "${rate:-0}" -gt "$tv_rate" ]; then tv_rate=$rate tv=$out; fi
+done
+load_end=$(cut -d ' ' -f 1-3 /proc/loadavg)
 
 # --- report ------------------------------------------------------------------------------------
 lat_ok=$([ "${ERR[lat]}" = 0 ] && echo met || echo "NOT met")
 errs=0
-for k in us a b c pcm wav lat; do errs=$((errs + ERR[$k])); done
-row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "${RPS[$2]}" "${MBS[$2]}" "${P50[$2]}" \
-	"${P99[$2]}" "${ERR[$2]}"; }
+for k in "${!ERR[@]}"; do errs=$((errs + ERR[$k])); done
+row() { printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "${RPS[$2]}" "$(rounds_of "$2")" \
+	"${MBS[$2]}" "${P50[$2]}" "${P99[$2]}" "${ERR[$2]}"; }
+# cmp_row TEXT A B FLOOR: a ratio row, requests/s of A over B, best rounds and per round
+cmp_row() {
+	local r status=-
+	r=$(ratio "${RPS[$2]}" "${RPS[$3]}")
+	[ "$4" = none ] || status=$(floor "$r" "$4")
+	printf '| %s | %s | %s | %s | %s |\n' "$1" "$r" "$(round_ratios "$2" "$3")" \
+		"$([ "$4" = none ] && echo none || echo ">= $4")" "$status"
+}
+# Noise: the 1-s samples of the CPUs' busy share taken while nothing of ours ran (before the
+# reads, before each round, after the reads) say what other work took; the machine is called
+# noisy when one reached 20%. The 1-minute load average lags by about a minute: high at the
+# start with idle samples, it is earlier work that had ended.
+busy_all=("$busy0" "${busy[@]}" "$busy_reads")
+busy_list="${busy_all[*]}"
+busy_max=0
+for v in "${busy_all[@]}"; do [ "$v" -le "$busy_max" ] || busy_max=$v; done
+noisy='' load_note=''
+if [ "$busy_max" -ge 20 ]; then
+	noisy="other work kept up to $busy_max% of the CPUs busy while this run was measuring (samples: \
+$(printf '%s%% ' "${busy_all[@]}" | sed 's/ $//'); load average $load at the start, on $(nproc) CPUs): \
+the figures are lower and less steady than on an idle machine. The ratios compare runs made next \
+to each other, best round against best round; the per-round ratios show how much they moved"
+	say "NOTE: $noisy"
+elif high "${load%% *}"; then
+	load_note="The 1-minute load average was high at the start ($load on $(nproc) CPUs) from \
+earlier work, but the CPUs were idle in every sample (at most $busy_max% busy)"
+	say "NOTE: $load_note"
+fi
+git_rev="git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+git -C "$root" diff --quiet 2>/dev/null || git_rev="$git_rev (with uncommitted changes)"
 {
 	echo "# mediagate benchmarks (bench/run.sh)"
 	echo
 	echo "Written by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'); rerun it to refresh."
 	echo
 	echo "- Machine: $machine"
-	echo "- Load average when the run started: $load (other work on the machine skews the figures)"
-	echo "- App: $PROCS FastCGI processes (spawn-fcgi) behind one lighttpd (deploy/run.sh)," \
-		"git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')" \
-		"$(git -C "$root" diff --quiet 2>/dev/null || echo '(with uncommitted changes)')"
+	echo "- Load average (1, 5, 15 min): $load at the start, $load_reads after the reads, $load_end at"
+	echo "  the end (the last two include this run's own load: wrk and the servers fill both CPUs)."
+	echo "- CPUs busy with other work, sampled over 1 s while nothing of ours ran: $busy0% at the"
+	echo "  start; before each round $(for r in $(seq "$ROUNDS"); do printf '%s%% (load %s), ' \
+		"${busy[r]}" "${loads[r]}"; done)after the reads $busy_reads%."
+	[ -z "$waited" ] || echo "- $waited."
+	[ -z "$noisy" ] || echo "- **Noisy machine: $noisy.**"
+	[ -z "$load_note" ] || echo "- $load_note."
 	[ -z "$stale" ] || echo "- **WARNING: $stale**"
-	echo "- wrk: 2 threads, $DURATION per target, loopback; each request a random \`Range: bytes=N-(N+L-1)\`"
-	echo "  of a 16 MiB random input (bench/range.lua). MiB/s is wrk's Transfer/sec (headers included)."
-	echo "- Baselines: (a) lighttpd serving the file statically; (b) bench/fcgi_sendfile.c answering"
-	echo "  X-Sendfile, lighttpd sends the range; (c) bench/fcgi_stream.c streaming the range itself"
-	echo "  (pread + FCGX_PutStr); each with its own lighttpd, FastCGI ones with $PROCS processes."
+	echo "- App: $PROCS FastCGI processes (spawn-fcgi) per server, $git_rev; three instances, each"
+	echo "  with its own data folder holding the same input: streaming (\`deploy/run.sh\`), offload"
+	if [ "$NGINX" != 0 ]; then
+		echo "  to lighttpd (\`OFFLOAD=1 deploy/run.sh\`: X-Sendfile2), offload to nginx"
+		echo "  (\`OFFLOAD=1 deploy/nginx/run.sh\`: X-Accel-Redirect)."
+	else
+		echo "  to lighttpd (\`OFFLOAD=1 deploy/run.sh\`: X-Sendfile2); no nginx rows (BENCH_NGINX=0)."
+	fi
+	echo "  Before the reads the script checks each target's 206 and bytes, and that the offload"
+	echo "  apps' reads were sent by the web server (access log \`out=0\`)."
+	echo "- wrk: 2 threads, loopback; each request a random \`Range: bytes=N-(N+L-1)\` of a 16 MiB"
+	echo "  random input (bench/range.lua). $ROUNDS rounds of $DURATION per target; in each round every"
+	echo "  target runs once, each app right beside its baseline, the order reversed every other round."
+	echo "  A target's figures are from its best round (other work only slows a run down); \"per round\""
+	echo "  lists requests/s of every round. MiB/s is wrk's Transfer/sec (headers included)."
+	echo "- Baselines, each behind its own web server, FastCGI ones with $PROCS processes:"
+	echo "  (a) lighttpd serving the file statically; (b) bench/fcgi_sendfile.c answering X-Sendfile,"
+	echo "  lighttpd sends the range; (c) bench/fcgi_stream.c streaming the range itself (pread +"
+	echo "  FCGX_PutStr)$([ "$NGINX" = 0 ] && echo "." || echo ";")"
+	if [ "$NGINX" != 0 ]; then
+		echo "  one nginx (one worker) with (na) the file served statically (sendfile) and (nb)"
+		echo "  bench/fcgi_sendfile.c answering X-Accel-Redirect to an internal location set as"
+		echo "  deploy/nginx/nginx.conf.in's (sendfile, tcp_nopush)."
+	fi
 	echo
 	echo "## Reads: 64 KiB ranges, 32 connections"
 	echo
-	echo "| target | requests/s | MiB/s | p50 ms | p99 ms | errors |"
-	echo "|---|---|---|---|---|---|"
-	row "us: token-checked GET /inputs/ID/content" us
+	echo "| target | requests/s | per round | MiB/s | p50 ms | p99 ms | errors |"
+	echo "|---|---|---|---|---|---|---|"
+	row "us, streaming (lighttpd): token-checked GET /inputs/ID/content" us
+	row "(c) lighttpd + FastCGI streaming the range" c
+	row "us, offload (lighttpd, X-Sendfile2): the same GET" usx
+	row "(b) lighttpd + FastCGI answering X-Sendfile" b
 	row "(a) lighttpd static file" a
-	row "(b) FastCGI + X-Sendfile" b
-	row "(c) FastCGI streaming the range" c
+	if [ "$NGINX" != 0 ]; then
+		row "us, offload (nginx, X-Accel-Redirect): the same GET" ngx
+		row "(nb) nginx + FastCGI answering X-Accel-Redirect" nb
+		row "(na) nginx static file" na
+	fi
 	row "us: PCM input read as WAV (virtual header)" pcm
 	row "us: the same bytes stored as a WAV file" wav
 	echo
 	echo "## Ratios and the floors of issue 5"
 	echo
-	echo "| comparison | ratio | floor | status |"
-	echo "|---|---|---|---|"
-	echo "| us / (c), without offload (today) | $r_c | >= 0.9 | $(floor "$r_c" 0.9) |"
-	echo "| us / (b), with X-Sendfile offload | $r_b (app streams itself) | >= 0.9 | TODO: offload not implemented yet |"
-	echo "| us / (a), for reference | $r_a | none | - |"
-	echo "| PCM-as-WAV / stored WAV (requests/s) | $r_pcm | >= 0.9 | $(floor "$r_pcm" 0.9) |"
-	echo "| upload raw 256 MiB, us / sink (MB/s) | $r_up_raw | >= 0.8 | $(floor "$r_up_raw" 0.8) |"
-	echo "| upload multipart 256 MiB, us / sink (MB/s) | $r_up_mp | >= 0.8 | $(floor "$r_up_mp" 0.8) |"
-	echo "| peak RSS, 256 MiB uploads | $rss256 KiB | < 16384 KiB | $(rss_floor "$rss256") |"
-	echo "| peak RSS, 1 GiB uploads | $(kib "$rss1g") | < 16384 KiB | $(rss_floor "$rss1g") |"
-	echo "| token verifications/s, one core | $tv_rate | >= 1000000 | $(floor "$tv_rate" 1000000) |"
-	echo "| latency, 4 KiB ranges, 64 connections: errors | ${ERR[lat]} | 0 | $lat_ok |"
+	echo "| comparison | ratio | per round | floor | status |"
+	echo "|---|---|---|---|---|"
+	cmp_row "without offload: us streaming / (c)" us c 0.9
+	cmp_row "with offload: us X-Sendfile2 / (b)" usx b 0.9
+	if [ "$NGINX" != 0 ]; then
+		cmp_row "nginx, with offload: us X-Accel-Redirect / (nb) (extra)" ngx nb 0.9
+	fi
+	cmp_row "us streaming / (b), for reference" us b none
+	cmp_row "us X-Sendfile2 / (a) lighttpd static, for reference" usx a none
+	cmp_row "us streaming / (a), for reference" us a none
+	[ "$NGINX" = 0 ] || cmp_row "us X-Accel-Redirect / (na) nginx static, for reference" ngx na none
+	cmp_row "PCM-as-WAV / stored WAV (requests/s)" pcm wav 0.9
+	echo "| upload raw 256 MiB, us / sink (MB/s) | $r_up_raw | median of 3 | >= 0.8 | $(floor "$r_up_raw" 0.8) |"
+	echo "| upload multipart 256 MiB, us / sink (MB/s) | $r_up_mp | median of 3 | >= 0.8 | $(floor "$r_up_mp" 0.8) |"
+	echo "| peak RSS, 256 MiB uploads | $rss256 KiB | | < 16384 KiB | $(rss_floor "$rss256") |"
+	echo "| peak RSS, 1 GiB uploads | $(kib "$rss1g") | | < 16384 KiB | $(rss_floor "$rss1g") |"
+	echo "| token verifications/s, one core | $tv_rate | best of 3 | >= 1000000 | $(floor "$tv_rate" 1000000) |"
+	echo "| latency, 4 KiB ranges, 64 connections: errors | ${ERR[lat]} | all rounds | 0 | $lat_ok |"
 	echo
 	echo "## Uploads (curl, median of 3, MB/s = 10^6 bytes/s from curl's total time)"
 	echo
@@ -406,34 +676,39 @@ row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "${RPS[$2]}" "${MBS[$2]}
 	echo "| raw body (--data-binary) | ${UP[app_raw]} | ${UP[sink_raw]} | $r_up_raw |"
 	echo "| multipart (-F) | ${UP[app_mp]} | ${UP[sink_mp]} | $r_up_mp |"
 	echo
-	echo "Peak RSS (VmHWM, the largest of the app's FastCGI processes, reset before the uploads$hwm_note):"
-	echo "$rss0 KiB before, $rss256 KiB over the 256 MiB uploads; 1 GiB uploads: $(kib "$rss1g")."
+	echo "Peak RSS (VmHWM, the largest of the streaming app's FastCGI processes, reset before the"
+	echo "uploads$hwm_note): $rss0 KiB before, $rss256 KiB over the 256 MiB uploads; 1 GiB uploads: $(kib "$rss1g")."
 	[ -z "$big_note" ] || echo "$big_note."
 	echo "The sink writes the body to a file and nothing else (no parsing, hashing, fsync, index)."
 	echo
-	echo "## Latency: 4 KiB ranges, 64 connections, against the app"
+	echo "## Latency: 4 KiB ranges, 64 connections, against the streaming app"
 	echo
-	echo "p50 ${P50[lat]} ms, p99 ${P99[lat]} ms, ${RPS[lat]} requests/s, ${ERR[lat]} errors."
+	echo "Best round: p50 ${P50[lat]} ms, p99 ${P99[lat]} ms, ${RPS[lat]} requests/s; ${ERR[lat]} errors"
+	echo "over all rounds. Per round, p50/p99 ms: $(for r in $(seq "$ROUNDS"); do
+		printf '%s/%s ' "${P50_R[lat,$r]}" "${P99_R[lat,$r]}"; done | sed 's/ $//')."
 	echo
-	echo "## Token verification (bench/token_verify.c, taskset to one core)"
+	echo "## Token verification (bench/token_verify.c, taskset to one core, best of 3)"
 	echo
 	echo "    $tv"
-	echo
-	echo "## TODO: X-Sendfile offload"
-	echo
-	echo "The app streams every byte itself today. When offload exists, add a run of the app with"
-	echo "offload enabled against (b) here (floor: at least 0.9x (b)); the row above compares today's"
-	echo "streaming app with (b) for information only."
 } >"$RESULTS"
 
 say ""
-say "== summary =="
-say "reads (req/s): us ${RPS[us]}, (a) ${RPS[a]}, (b) ${RPS[b]}, (c) ${RPS[c]}"
-say "ratios: us/(b) $r_b (floor applies with offload: TODO), us/(c) $r_c ($(floor "$r_c" 0.9)), us/(a) $r_a"
-say "PCM-as-WAV/WAV: $r_pcm ($(floor "$r_pcm" 0.9))"
-say "uploads us/sink: raw $r_up_raw ($(floor "$r_up_raw" 0.8)), multipart $r_up_mp ($(floor "$r_up_mp" 0.8))"
-say "peak RSS: 256 MiB $rss256 KiB, 1 GiB $(kib "$rss1g")"
-say "token verifications/s: $tv_rate ($(floor "$tv_rate" 1000000))"
-say "latency 4 KiB x 64: p50 ${P50[lat]} ms, p99 ${P99[lat]} ms, errors ${ERR[lat]}"
+say "== summary (best of $ROUNDS rounds; per-round ratios in brackets) =="
+say "reads (req/s): us ${RPS[us]}, usx ${RPS[usx]}, (a) ${RPS[a]}, (b) ${RPS[b]}, (c) ${RPS[c]}"
+[ "$NGINX" = 0 ] || say "nginx (req/s): us offload ${RPS[ngx]}, (nb) ${RPS[nb]}, (na) ${RPS[na]}"
+say "| comparison | ratio | floor | status |"
+say "| us streaming / (c) | $r_c [$(round_ratios us c)] | >= 0.9 | $(floor "$r_c" 0.9) |"
+say "| us X-Sendfile2 / (b) | $r_xb [$(round_ratios usx b)] | >= 0.9 | $(floor "$r_xb" 0.9) |"
+[ "$NGINX" = 0 ] ||
+	say "| nginx: us X-Accel-Redirect / (nb) | $r_nb [$(round_ratios ngx nb)] | >= 0.9 | $(floor "$r_nb" 0.9) |"
+say "| us streaming / (b), (a); us X-Sendfile2 / (a) | $r_b, $r_a; $r_xa | none | - |"
+[ "$NGINX" = 0 ] || say "| nginx: us X-Accel-Redirect / (na) | $r_na | none | - |"
+say "| PCM-as-WAV / WAV | $r_pcm [$(round_ratios pcm wav)] | >= 0.9 | $(floor "$r_pcm" 0.9) |"
+say "| upload raw, us / sink | $r_up_raw | >= 0.8 | $(floor "$r_up_raw" 0.8) |"
+say "| upload multipart, us / sink | $r_up_mp | >= 0.8 | $(floor "$r_up_mp" 0.8) |"
+say "| peak RSS 256 MiB / 1 GiB | $rss256 KiB / $(kib "$rss1g") | < 16384 KiB | $(rss_floor "$rss256") / $(rss_floor "$rss1g") |"
+say "| token verifications/s | $tv_rate | >= 1000000 | $(floor "$tv_rate" 1000000) |"
+say "| latency 4 KiB x 64 (p50 ${P50[lat]} ms, p99 ${P99[lat]} ms): errors | ${ERR[lat]} | 0 | $lat_ok |"
 say "wrk errors over all runs: $errs"
+say "load average: start $load, after the reads $load_reads, end $load_end; CPUs busy (start, rounds, after): $busy_list (%)"
 say "written: $RESULTS"
