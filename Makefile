@@ -134,9 +134,10 @@ check: deps
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# TEST_GROUPS="basic range" runs only those groups (tests/integration/test_NAME.sh).
 check-integration: $(B)/mediagate $(B)/mediagate-put
 	rm -rf tests/out/valgrind
-	BIN=$(TEST_BIN) tests/integration/run.sh
+	BIN=$(TEST_BIN) tests/integration/run.sh $(TEST_GROUPS)
 
 # Headless Chromium (Debian's) driven by playwright-core from npm.
 check-browser: $(B)/mediagate
@@ -146,19 +147,11 @@ check-browser: $(B)/mediagate
 check-tus: $(B)/mediagate
 	BIN=$(TEST_BIN) tests/tus/run.sh
 
-# The integration suite again behind nginx (deploy/nginx/); lighttpd is what check uses.
+# The integration suite behind nginx and Apache, with offload, and with lighttpd spawning the app
+# (tests/deploy.sh: two suites at a time), and the systemd unit's checks; check covers lighttpd +
+# spawn-fcgi at "/". With SANITIZE=1 every run uses the ASan + UBSan build.
 check-deploy: deps $(B)/mediagate $(B)/mediagate-put
-	SERVER=nginx BIN=$(TEST_BIN) tests/integration/run.sh
-	OFFLOAD=1 BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-offload \
-	  tests/integration/run.sh
-	SERVER=nginx OFFLOAD=1 BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-offload \
-	  tests/integration/run.sh
-	SERVER=apache BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-apache \
-	  tests/integration/run.sh
-	SERVER=apache OFFLOAD=1 BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-apache \
-	  tests/integration/run.sh
-	SPAWN=lighttpd BIN=$(TEST_BIN) MG_TEST_OUT=$(CURDIR)/tests/out/integration-binpath \
-	  tests/integration/run.sh
+	BIN=$(TEST_BIN) tests/deploy.sh
 	BIN=$(TEST_BIN) deploy/systemd/check.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c), built with clang, ASan and UBSan.

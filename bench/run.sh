@@ -11,6 +11,8 @@
 #   BENCH_NGINX=0                  skip the nginx rows (default: 1 when nginx is installed)
 #   BENCH_WAIT_LOAD=120            wait up to 120 s for the 1-minute load average to fall below
 #                                  the number of CPUs before starting (default 0: do not wait)
+#   BENCH_WAIT_IDLE=30             before each round, wait up to 30 s (the default) while other
+#                                  work keeps 20% or more of the CPUs busy
 #   PROCS=2                        FastCGI processes per server
 #
 # Reads are measured against the app streaming (deploy/run.sh), the app offloading to lighttpd
@@ -26,6 +28,7 @@ DURATION=${BENCH_DURATION:-5s}
 ROUNDS=${BENCH_ROUNDS:-3}
 BIG=${BENCH_BIG:-0}
 WAIT_LOAD=${BENCH_WAIT_LOAD:-0}
+WAIT_IDLE=${BENCH_WAIT_IDLE:-30}
 PROCS=${PROCS:-2}
 RESULTS=${BENCH_RESULTS:-$root/bench/RESULTS.md}
 PATH=$PATH:/usr/sbin:/sbin
@@ -48,6 +51,7 @@ for tool in lighttpd spawn-fcgi curl jq gcc python3 make; do
 done
 case $ROUNDS in '' | 0 | *[!0-9]*) die "BENCH_ROUNDS must be a number >= 1, not '$ROUNDS'" ;; esac
 case $WAIT_LOAD in '' | *[!0-9]*) die "BENCH_WAIT_LOAD must be a number of seconds, not '$WAIT_LOAD'" ;; esac
+case $WAIT_IDLE in '' | *[!0-9]*) die "BENCH_WAIT_IDLE must be a number of seconds, not '$WAIT_IDLE'" ;; esac
 NGINX=${BENCH_NGINX:-}
 if [ -z "$NGINX" ]; then
 	NGINX=0
@@ -145,14 +149,70 @@ check_offloaded() {
 	esac
 }
 
+# cpu_snapshot: "BUSY TOTAL OURS" in clock ticks: the machine's busy time (all but idle and
+# iowait: a process' system time includes the softirq time of its loopback traffic; steal is
+# other work too) and its total time (/proc/stat), and the time used so far by our processes
+# alive now: this script's process tree and the spawn-fcgi children (orphans: their pids are in
+# the pid files). Checked on an idle machine: wrk against lighttpd leaves 2-3% to "others".
+cpu_snapshot() {
+	# shellcheck disable=SC2086 # pid files split into words
+	python3 - "$$" $pidfiles "$tmp"/*/mediagate.*/fcgi.pid <<'PY'
+import os, sys
+ours, todo = set(), [int(sys.argv[1])]
+for f in sys.argv[2:]:
+    try:
+        todo += [int(x) for x in open(f).read().split()]
+    except (OSError, ValueError):
+        pass
+kids, ticks = {}, {}
+for d in os.listdir("/proc"):
+    if not d.isdigit():
+        continue
+    try:
+        s = open("/proc/%s/stat" % d).read()
+    except OSError:
+        continue
+    f = s[s.rindex(")") + 2:].split()   # from field 3 (state): ppid f[1], utime f[11], stime f[12]
+    kids.setdefault(int(f[1]), []).append(int(d))
+    ticks[int(d)] = int(f[11]) + int(f[12])
+while todo:
+    p = todo.pop()
+    if p not in ours:
+        ours.add(p)
+        todo += kids.get(p, [])
+v = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+print(sum(v) - v[3] - v[4], sum(v), sum(ticks.get(p, 0) for p in ours))
+PY
+}
+# child_ticks VAR: sets VAR to the user + system clock ticks of this shell's ended children
+# (bash's times, which must run in this shell: a subshell's children would be others)
+child_ticks() {
+	times >"$tmp/times"
+	printf -v "$1" '%s' "$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/)
+		s += t[1] * 60 + t[2] }; printf "%.0f\n", s * 100 }' "$tmp/times")"
+}
+# others BEFORE AFTER WRK0 WRK1: the share (%) of all CPUs that processes not ours used between
+# two cpu_snapshot lines; WRK0 and WRK1 are child_ticks around the wrk run.
+others() {
+	awk -v a="$1" -v b="$2" -v w0="$3" -v w1="$4" 'BEGIN { split(a, x); split(b, y)
+		t = y[2] - x[2]; o = (y[1] - x[1]) - (y[3] - x[3]) - (w1 - w0)
+		printf "%.0f\n", (t > 0 && o > 0) ? 100 * o / t : 0 }'
+}
+
 # wrk_once NAME URL SIZE SPAN CONNS ROUND: one wrk run with random ranges; records its figures
-# in RPS_R[NAME,ROUND], and in RPS MBS P50 P99 of NAME when it is NAME's best run so far (most
-# requests/s); ERR[NAME] adds up the errors of every round.
-declare -A RPS MBS P50 P99 ERR RPS_R P50_R P99_R
+# in RPS_R[NAME,ROUND] (and OTH_R: what other work took of the CPUs meanwhile, %), and in RPS
+# MBS P50 P99 OTH of NAME when it is NAME's best run so far (most requests/s); ERR[NAME] adds
+# up the errors of every round.
+declare -A RPS MBS P50 P99 OTH ERR RPS_R P50_R P99_R OTH_R
 wrk_once() {
-	local out=$tmp/wrk_$1_$6.txt rps mbs p50 p99 err
+	local out=$tmp/wrk_$1_$6.txt rps mbs p50 p99 err s0 s1 w0 w1 oth
+	s0=$(cpu_snapshot)
+	child_ticks w0
 	BENCH_SIZE=$3 BENCH_SPAN=$4 wrk -t 2 -c "$5" -d "$DURATION" --latency \
 		-s "$root/bench/range.lua" "$2" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
+	child_ticks w1
+	s1=$(cpu_snapshot)
+	oth=$(others "$s0" "$s1" "$w0" "$w1")
 	# Latencies to ms, Transfer/sec to MiB/s (wrk's units are powers of 1024).
 	read -r rps mbs p50 p99 err < <(awk '
 		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
@@ -166,22 +226,23 @@ wrk_once() {
 		/Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
 		/Non-2xx or 3xx responses:/ { err += $5 }
 		END { printf "%.0f %.1f %.3f %.3f %d\n", rps, mbs, p50, p99, err }' "$out")
-	RPS_R[$1,$6]=$rps P50_R[$1,$6]=$p50 P99_R[$1,$6]=$p99
+	RPS_R[$1,$6]=$rps P50_R[$1,$6]=$p50 P99_R[$1,$6]=$p99 OTH_R[$1,$6]=$oth
 	ERR[$1]=$((${ERR[$1]:-0} + err))
 	if [ -z "${RPS[$1]:-}" ] || [ "$rps" -gt "${RPS[$1]}" ]; then
-		RPS[$1]=$rps MBS[$1]=$mbs P50[$1]=$p50 P99[$1]=$p99
+		RPS[$1]=$rps MBS[$1]=$mbs P50[$1]=$p50 P99[$1]=$p99 OTH[$1]=$oth
 	fi
-	say "  $(printf '%-4s' "$1") $rps req/s, $mbs MiB/s, p50 $p50 ms, p99 $p99 ms, errors $err"
+	say "  $(printf '%-4s' "$1") $rps req/s, $mbs MiB/s, p50 $p50 ms, p99 $p99 ms, errors $err; others $oth% of the CPUs"
 	# The app logs a line per request: keep its logs (opened O_APPEND) from filling the disk.
 	local f
 	for f in "$tmp"/app*.log; do
 		if [ -f "$f" ]; then : >"$f"; fi
 	done
 }
-# rounds_of NAME: its requests/s per round, "a b c"
+# rounds_of NAME: its requests/s per round, each with what other work took of the CPUs
+# meanwhile: "a (x%) b (y%) ..."
 rounds_of() {
 	local r s=''
-	for r in $(seq "$ROUNDS"); do s="$s ${RPS_R[$1,$r]}"; done
+	for r in $(seq "$ROUNDS"); do s="$s ${RPS_R[$1,$r]} (${OTH_R[$1,$r]}%)"; done
 	echo "${s# }"
 }
 # round_ratios A B: the ratio A/B of each round (runs next to each other), "x y z"
@@ -434,12 +495,21 @@ for t in "${targets[@]}"; do
 		>"$tmp/warmup.txt" 2>&1 || die "wrk failed: $(cat "$tmp/warmup.txt")"
 done
 declare -a busy loads
+waits=''
 for r in $(seq "$ROUNDS"); do
 	list=("${targets[@]}")
 	if [ $((r % 2)) = 0 ]; then
 		mapfile -t list < <(printf '%s\n' "${targets[@]}" | tac)
 	fi
 	busy[r]=$(cpu_busy) loads[r]=$(load1)
+	# Other work busy: give it up to WAIT_IDLE seconds to calm down before the round.
+	t0=$SECONDS
+	while [ "${busy[r]}" -ge 20 ] && [ $((SECONDS - t0)) -lt "$WAIT_IDLE" ]; do
+		say "  other work keeps ${busy[r]}% of the CPUs busy: waiting (up to $WAIT_IDLE s)"
+		sleep 4
+		busy[r]=$(cpu_busy) loads[r]=$(load1)
+	done
+	[ $((SECONDS - t0)) = 0 ] || waits="$waits round $r: $((SECONDS - t0)) s,"
 	say "round $r of $ROUNDS (wrk -t 2, $DURATION each): load average ${loads[r]}, CPUs busy before it ${busy[r]}%"
 	for t in "${list[@]}"; do
 		IFS='|' read -r name url size span conns <<<"$t"
@@ -559,8 +629,8 @@ load_end=$(cut -d ' ' -f 1-3 /proc/loadavg)
 lat_ok=$([ "${ERR[lat]}" = 0 ] && echo met || echo "NOT met")
 errs=0
 for k in "${!ERR[@]}"; do errs=$((errs + ERR[$k])); done
-row() { printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "${RPS[$2]}" "$(rounds_of "$2")" \
-	"${MBS[$2]}" "${P50[$2]}" "${P99[$2]}" "${ERR[$2]}"; }
+row() { printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "${RPS[$2]}" "${OTH[$2]}%" \
+	"$(rounds_of "$2")" "${MBS[$2]}" "${P50[$2]}" "${P99[$2]}" "${ERR[$2]}"; }
 # cmp_row TEXT A B FLOOR: a ratio row, requests/s of A over B, best rounds and per round
 cmp_row() {
 	local r status=-
@@ -569,24 +639,34 @@ cmp_row() {
 	printf '| %s | %s | %s | %s | %s |\n' "$1" "$r" "$(round_ratios "$2" "$3")" \
 		"$([ "$4" = none ] && echo none || echo ">= $4")" "$status"
 }
-# Noise: the 1-s samples of the CPUs' busy share taken while nothing of ours ran (before the
-# reads, before each round, after the reads) say what other work took; the machine is called
-# noisy when one reached 20%. The 1-minute load average lags by about a minute: high at the
-# start with idle samples, it is earlier work that had ended.
+# Noise: what other work took of the CPUs, from the 1-s samples taken while nothing of ours
+# ran (before the reads, before each round, after the reads) and from each wrk run (the
+# machine's busy time less our processes'); the machine is called noisy when one reached 20%.
+# The 1-minute load average lags by about a minute: high at the start with idle samples, it
+# is earlier work that had ended.
 busy_all=("$busy0" "${busy[@]}" "$busy_reads")
 busy_list="${busy_all[*]}"
 busy_max=0
 for v in "${busy_all[@]}"; do [ "$v" -le "$busy_max" ] || busy_max=$v; done
+oth_max=0 oth_n=0 oth_hi=0
+for v in "${OTH_R[@]}"; do
+	oth_n=$((oth_n + 1))
+	[ "$v" -lt 20 ] || oth_hi=$((oth_hi + 1))
+	[ "$v" -le "$oth_max" ] || oth_max=$v
+done
+oth_med=$(printf '%s\n' "${OTH_R[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 noisy='' load_note=''
-if [ "$busy_max" -ge 20 ]; then
-	noisy="other work kept up to $busy_max% of the CPUs busy while this run was measuring (samples: \
-$(printf '%s%% ' "${busy_all[@]}" | sed 's/ $//'); load average $load at the start, on $(nproc) CPUs): \
-the figures are lower and less steady than on an idle machine. The ratios compare runs made next \
-to each other, best round against best round; the per-round ratios show how much they moved"
+if [ "$busy_max" -ge 20 ] || [ "$oth_max" -ge 20 ]; then
+	noisy="other work took up to $oth_max% of the CPUs during a wrk run (median $oth_med%; \
+$oth_hi of $oth_n runs at 20% or more) and up to $busy_max% in the samples between them; load \
+average $load at the start, on $(nproc) CPUs. The figures are lower and less steady than on an \
+idle machine. The ratios compare runs made next to each other, best round against best round; \
+the per-round ratios show how much they moved"
 	say "NOTE: $noisy"
 elif high "${load%% *}"; then
 	load_note="The 1-minute load average was high at the start ($load on $(nproc) CPUs) from \
-earlier work, but the CPUs were idle in every sample (at most $busy_max% busy)"
+earlier work, but the CPUs were idle in every sample (at most $busy_max% busy; other work took \
+at most $oth_max% during a wrk run)"
 	say "NOTE: $load_note"
 fi
 git_rev="git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -601,8 +681,11 @@ git -C "$root" diff --quiet 2>/dev/null || git_rev="$git_rev (with uncommitted c
 	echo "  the end (the last two include this run's own load: wrk and the servers fill both CPUs)."
 	echo "- CPUs busy with other work, sampled over 1 s while nothing of ours ran: $busy0% at the"
 	echo "  start; before each round $(for r in $(seq "$ROUNDS"); do printf '%s%% (load %s), ' \
-		"${busy[r]}" "${loads[r]}"; done)after the reads $busy_reads%."
+		"${busy[r]}" "${loads[r]}"; done)after the reads $busy_reads%. During each wrk run"
+	echo "  (\"others\" below: the machine's busy time, /proc/stat, less that of this run's processes):"
+	echo "  median $oth_med%, at most $oth_max%."
 	[ -z "$waited" ] || echo "- $waited."
+	[ -z "$waits" ] || echo "- Waited for other work to calm down (BENCH_WAIT_IDLE=$WAIT_IDLE) before${waits%,}."
 	[ -z "$noisy" ] || echo "- **Noisy machine: $noisy.**"
 	[ -z "$load_note" ] || echo "- $load_note."
 	[ -z "$stale" ] || echo "- **WARNING: $stale**"
@@ -620,7 +703,8 @@ git -C "$root" diff --quiet 2>/dev/null || git_rev="$git_rev (with uncommitted c
 	echo "  random input (bench/range.lua). $ROUNDS rounds of $DURATION per target; in each round every"
 	echo "  target runs once, each app right beside its baseline, the order reversed every other round."
 	echo "  A target's figures are from its best round (other work only slows a run down); \"per round\""
-	echo "  lists requests/s of every round. MiB/s is wrk's Transfer/sec (headers included)."
+	echo "  lists requests/s of every round, \"others\" the share of the CPUs other work took during"
+	echo "  the run. MiB/s is wrk's Transfer/sec (headers included)."
 	echo "- Baselines, each behind its own web server, FastCGI ones with $PROCS processes:"
 	echo "  (a) lighttpd serving the file statically; (b) bench/fcgi_sendfile.c answering X-Sendfile,"
 	echo "  lighttpd sends the range; (c) bench/fcgi_stream.c streaming the range itself (pread +"
@@ -633,8 +717,8 @@ git -C "$root" diff --quiet 2>/dev/null || git_rev="$git_rev (with uncommitted c
 	echo
 	echo "## Reads: 64 KiB ranges, 32 connections"
 	echo
-	echo "| target | requests/s | per round | MiB/s | p50 ms | p99 ms | errors |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| target | requests/s | others | per round (others) | MiB/s | p50 ms | p99 ms | errors |"
+	echo "|---|---|---|---|---|---|---|---|"
 	row "us, streaming (lighttpd): token-checked GET /inputs/ID/content" us
 	row "(c) lighttpd + FastCGI streaming the range" c
 	row "us, offload (lighttpd, X-Sendfile2): the same GET" usx
@@ -711,4 +795,5 @@ say "| token verifications/s | $tv_rate | >= 1000000 | $(floor "$tv_rate" 100000
 say "| latency 4 KiB x 64 (p50 ${P50[lat]} ms, p99 ${P99[lat]} ms): errors | ${ERR[lat]} | 0 | $lat_ok |"
 say "wrk errors over all runs: $errs"
 say "load average: start $load, after the reads $load_reads, end $load_end; CPUs busy (start, rounds, after): $busy_list (%)"
+say "others' share of the CPUs during the wrk runs: median $oth_med%, at most $oth_max% ($oth_hi of $oth_n runs at 20% or more)"
 say "written: $RESULTS"
