@@ -27,6 +27,9 @@ int content_is_inline(const char *kind, const char *ctype)
 
 	if (strcmp(kind, "file") == 0 || content_is_active(ctype))
 		return 0;
+	/* A video container may hold sound alone (the record page's microphone-only WebM). */
+	if (strcmp(kind, "video") == 0 && strncmp(ctype, "audio/", 6) == 0)
+		return 1;
 	return strncmp(ctype, kind, n) == 0 && ctype[n] == '/';
 }
 

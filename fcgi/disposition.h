@@ -8,13 +8,14 @@
  * content_is_active: 1 when media type ctype (lowercase, no parameters) is one a browser would
  * run or render as a document (HTML, XHTML, SVG, XML and anything +xml, JavaScript,
  * ECMAScript, XSL, Flash), which a read never serves as itself (application/octet-stream
- * instead). Same list as h_content.c's.
+ * instead). Every read uses it (h_content.c, h_growing.c).
  */
 int content_is_active(const char *ctype);
 
 /*
  * content_is_inline: 1 when bytes of kind (audio, image, video, file) served as ctype may be
- * shown inline: audio/..., image/... or video/... matching the kind, and not active.
+ * shown inline: audio/..., image/... or video/... matching the kind (kind video also takes
+ * audio/...: a container with sound alone), and not active.
  */
 int content_is_inline(const char *kind, const char *ctype);
 

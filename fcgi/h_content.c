@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fcgi/disposition.h"
 #include "fcgi/h_growing.h"
 #include "fcgi/handlers.h"
 #include "fcgi/http.h"
@@ -14,70 +15,6 @@
 #include "fcgi/represent.h"
 
 #define SEND_CHUNK (128 * 1024)   /* bytes per pread and per FastCGI write */
-
-/* Types a browser would run or render as a document: never served as themselves. */
-static int is_active(const char *ctype)
-{
-	static const char *const active[] = {
-		"text/html", "application/xhtml+xml", "image/svg+xml", "text/javascript",
-		"application/javascript", "application/ecmascript", "text/ecmascript", "text/xml",
-		"application/xml", "text/xsl", "application/x-shockwave-flash",
-	};
-	size_t i, n = strlen(ctype);
-
-	for (i = 0; i < sizeof active / sizeof active[0]; i++)
-		if (strcmp(ctype, active[i]) == 0)
-			return 1;
-	return n > 4 && strcmp(ctype + n - 4, "+xml") == 0;
-}
-
-/* Inline only for media whose type matches its kind: audio/..., image/..., video/... */
-static int is_inline(const char *kind, const char *ctype)
-{
-	size_t n = strlen(kind);
-
-	if (strcmp(kind, "file") == 0 || is_active(ctype))
-		return 0;
-	return strncmp(ctype, kind, n) == 0 && ctype[n] == '/';
-}
-
-/*
- * Content-Disposition (RFC 6266 section 4) with an ASCII fallback and an RFC 8187 filename*.
- * A generated representation keeps the upload's name with the extension of what it now is.
- */
-static void disposition(struct req *r, const struct store_input *in, const struct served *sv)
-{
-	char name[STORE_FILENAME_MAX + 8], ascii[sizeof name], ext[3 * sizeof name];
-	const char *disp = is_inline(in->kind, sv->content_type) ? "inline" : "attachment";
-	const unsigned char *p;
-	size_t a = 0, e = 0;
-	char *dot;
-
-	snprintf(name, sizeof name, "%s", in->filename);
-	if (!sv->stored && name[0] != '\0') {
-		if ((dot = strrchr(name, '.')) != NULL)
-			*dot = '\0';
-		strcat(name, strcmp(sv->content_type, "image/png") == 0 ? ".png" : ".wav");
-	}
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		ascii[a++] = (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\' || *p == '%') ? '_'
-		                                                                             : (char)*p;
-		/* attr-char of RFC 8187 section 3.2.1; everything else percent-encoded */
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("!#$&+-.^_`|~", *p) != NULL) {
-			ext[e++] = (char)*p;
-		} else {
-			snprintf(ext + e, 4, "%%%02X", *p);
-			e += 3;
-		}
-	}
-	ascii[a] = ext[e] = '\0';
-	if (a == 0)
-		resp_header(r, "Content-Disposition", "%s", disp);
-	else
-		resp_header(r, "Content-Disposition", "%s; filename=\"%s\"; filename*=UTF-8''%s", disp,
-		            ascii, ext);
-}
 
 /* Send bytes [first, first + len) of the representation. 0, or -1 when reading or the client
    failed. */
@@ -201,7 +138,7 @@ void h_content(struct req *r, const char *id)
 	}
 	size = repr_size(&sv.body);
 	http_date_format((time_t)in.created_at, lastmod);
-	ctype = is_active(sv.content_type) ? "application/octet-stream" : sv.content_type;
+	ctype = content_is_active(sv.content_type) ? "application/octet-stream" : sv.content_type;
 
 	status = preconditions(r, sv.etag, (time_t)in.created_at);
 	range = if_range_holds(r, sv.etag, lastmod) ? req_param(r, "HTTP_RANGE") : NULL;
@@ -236,7 +173,9 @@ void h_content(struct req *r, const char *id)
 		resp_body_start(r);
 		goto out;
 	}
-	disposition(r, &in, &sv);
+	/* A generated representation keeps the upload's name with the extension of what it is. */
+	content_disposition(r, in.kind, sv.content_type, in.filename, sv.stored ? NULL :
+	                    strcmp(sv.content_type, "image/png") == 0 ? ".png" : ".wav");
 	if (sv.width != 0) {
 		resp_header(r, "X-Image-Width", "%u", (unsigned)sv.width);
 		resp_header(r, "X-Image-Height", "%u", (unsigned)sv.height);

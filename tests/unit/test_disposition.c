@@ -28,7 +28,8 @@ Test(disposition, inline_only_for_media_of_its_kind)
 	cr_expect_eq(content_is_inline("audio", "audio/wav"), 1);
 	cr_expect_eq(content_is_inline("video", "video/webm"), 1);
 	cr_expect_eq(content_is_inline("image", "image/png"), 1);
-	cr_expect_eq(content_is_inline("video", "audio/webm"), 0);     /* another kind */
+	cr_expect_eq(content_is_inline("video", "audio/webm"), 1);     /* sound alone in WebM */
+	cr_expect_eq(content_is_inline("audio", "video/webm"), 0);     /* another kind */
 	cr_expect_eq(content_is_inline("audio", "audiox/wav"), 0);     /* a longer top-level type */
 	cr_expect_eq(content_is_inline("image", "image/svg+xml"), 0);  /* active */
 	cr_expect_eq(content_is_inline("file", "audio/wav"), 0);       /* files are attachments */
