@@ -503,13 +503,13 @@ for r in $(seq "$ROUNDS"); do
 	fi
 	busy[r]=$(cpu_busy) loads[r]=$(load1)
 	# Other work busy: give it up to WAIT_IDLE seconds to calm down before the round.
-	t0=$SECONDS
+	t0=$SECONDS w=0
 	while [ "${busy[r]}" -ge 20 ] && [ $((SECONDS - t0)) -lt "$WAIT_IDLE" ]; do
 		say "  other work keeps ${busy[r]}% of the CPUs busy: waiting (up to $WAIT_IDLE s)"
 		sleep 4
-		busy[r]=$(cpu_busy) loads[r]=$(load1)
+		busy[r]=$(cpu_busy) loads[r]=$(load1) w=1
 	done
-	[ $((SECONDS - t0)) = 0 ] || waits="$waits round $r: $((SECONDS - t0)) s,"
+	[ "$w" = 0 ] || waits="$waits round $r: $((SECONDS - t0)) s,"
 	say "round $r of $ROUNDS (wrk -t 2, $DURATION each): load average ${loads[r]}, CPUs busy before it ${busy[r]}%"
 	for t in "${list[@]}"; do
 		IFS='|' read -r name url size span conns <<<"$t"
