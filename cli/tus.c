@@ -12,32 +12,8 @@
 
 size_t tus_base64(char *dst, const uint8_t *src, size_t len)
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 | src[i + 2];
-		dst[o++] = alphabet[v >> 18 & 63];
-		dst[o++] = alphabet[v >> 12 & 63];
-		dst[o++] = alphabet[v >> 6 & 63];
-		dst[o++] = alphabet[v & 63];
-	}
-	if (len - i == 1) {
-		uint32_t v = (uint32_t)src[i] << 16;
-		dst[o++] = alphabet[v >> 18 & 63];
-		dst[o++] = alphabet[v >> 12 & 63];
-		dst[o++] = '=';
-		dst[o++] = '=';
-	} else if (len - i == 2) {
-		uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8;
-		dst[o++] = alphabet[v >> 18 & 63];
-		dst[o++] = alphabet[v >> 12 & 63];
-		dst[o++] = alphabet[v >> 6 & 63];
-		dst[o++] = '=';
-	}
-	dst[o] = '\0';
-	return o;
+	/* EVP_EncodeBlock: RFC 4648 section 4 with '=' padding, NUL-terminated, no line breaks. */
+	return (size_t)EVP_EncodeBlock((unsigned char *)dst, src, (int)len);
 }
 
 /* Whether buf, an Upload-Metadata value, already has a pair with this key. */

@@ -642,12 +642,7 @@ void h_tus_create(struct req *r, const char *id)
 	resp_header(r, "Location", "%s", location);
 	state_headers(r, t);
 	input_header(r, t->id);
-	resp_header(r, "Content-Type", "application/json");
-	resp_header(r, "Content-Length", "%zu", strlen(body_text) + 1);
-	resp_header(r, "Cache-Control", "no-store");
-	resp_body_start(r);
-	resp_write(r, body_text, strlen(body_text));
-	resp_write(r, "\n", 1);
+	resp_json_text(r, body_text);
 	free(body_text);
 out:
 	store_tus_release(w);
@@ -698,13 +693,8 @@ void h_tus_head(struct req *r, const char *id)
 			resp_header(r, "Upload-Metadata", "%s", t->metadata);
 	}
 	input_header(r, id);
-	/* protocol.md, Core, HEAD: "Cache-Control: no-store". */
-	resp_header(r, "Cache-Control", "no-store");
-	resp_header(r, "Content-Type", "application/json");
-	resp_header(r, "Content-Length", "%zu", strlen(text) + 1);
-	resp_body_start(r);
-	resp_write(r, text, strlen(text));
-	resp_write(r, "\n", 1);
+	/* protocol.md, Core, HEAD: "Cache-Control: no-store" (resp_json_text sends it). */
+	resp_json_text(r, text);
 out:
 	if (done > 0)
 		store_input_free(&in);

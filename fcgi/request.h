@@ -100,6 +100,13 @@ void resp_json(struct req *r, int status, json_t *body);
 /* resp_json_at: resp_json with a Location header (a path; RFC 9110 section 10.2.2). */
 void resp_json_at(struct req *r, int status, const char *location, json_t *body);
 
+/*
+ * resp_json_text: the end of a JSON response (RFC 8259) whose status and other header fields
+ * are set: Content-Type application/json, Content-Length, Cache-Control no-store (RFC 9111
+ * section 5.2.2.5), then text (NUL-terminated, not taken) and a newline.
+ */
+void resp_json_text(struct req *r, const char *text);
+
 /* resp_reason: the reason phrase of status (RFC 9110 section 15), "" when unknown. */
 const char *resp_reason(int status);
 

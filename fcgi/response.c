@@ -201,13 +201,18 @@ static void json_response(struct req *r, int status, const char *name, const cha
 	resp_status(r, status);
 	if (name != NULL)
 		resp_header(r, name, "%s", value);
+	resp_json_text(r, text);
+	free(text);
+}
+
+void resp_json_text(struct req *r, const char *text)
+{
 	resp_header(r, "Content-Type", "application/json");
 	resp_header(r, "Content-Length", "%zu", strlen(text) + 1);
 	resp_header(r, "Cache-Control", "no-store");
 	resp_body_start(r);
 	resp_write(r, text, strlen(text));
 	resp_write(r, "\n", 1);
-	free(text);
 }
 
 static void verror(struct req *r, int status, const char *name, const char *value,

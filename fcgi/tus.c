@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fcgi/http.h"
+#include "tokens/b64url.h"
 
 static int is_ows(char c)
 {
@@ -34,47 +35,9 @@ int tus_u64_parse(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* The value of base64 character c (RFC 4648 section 4, table 1), or -1. */
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 long tus_base64_decode(const char *in, size_t len, unsigned char *out, size_t outsz)
 {
-	size_t i, n = 0, pad = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	/* Padding: only at the end, at most two, and then the length is a multiple of 4. */
-	while (pad < len && pad < 2 && in[len - 1 - pad] == '=')
-		pad++;
-	if (pad > 0 && len % 4 != 0)
-		return -1;
-	len -= pad;
-	if (len % 4 == 1)
-		return -1;      /* 6 bits cannot end a byte */
-	for (i = 0; i < len; i++) {
-		int v = b64_value((unsigned char)in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= outsz)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	return (long)n;
+	return b64_decode(out, outsz, in, len);
 }
 
 int tus_metadata_parse(const char *value, tus_metadata_fn *fn, void *ctx, char *err,

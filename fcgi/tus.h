@@ -87,8 +87,9 @@ const EVP_MD *tus_checksum_md(enum tus_algorithm a);
 
 /*
  * tus_base64_decode: decode len characters of standard base64 (RFC 4648 section 4; the '='
- * padding may be left out, but not misplaced) into out (outsz bytes). Returns the byte count,
- * or -1 when malformed or out is too small.
+ * padding may be left out, but not misplaced) into out (outsz bytes): b64_decode
+ * (tokens/b64url.h). Returns the byte count, or -1 when malformed (non-zero pad bits too, RFC
+ * 4648 section 3.5) or out is too small.
  */
 long tus_base64_decode(const char *in, size_t len, unsigned char *out, size_t outsz);
 

@@ -1129,6 +1129,30 @@ enum store_err store_stats(struct store *st, uint64_t *inputs, uint64_t *bytes)
 /* Uploads ----------------------------------------------------------------------------------- */
 
 /*
+ * Opens dirfd/name read-only (O_NOFOLLOW) and checks that it is a regular file. Returns the fd,
+ * or -1 with errno set and *notreg 0 when openat failed, 1 when fstat failed or the file is not
+ * a regular one (errno EINVAL).
+ */
+static int open_regular(int dirfd, const char *name, int *notreg)
+{
+	struct stat sb;
+	int f, e;
+
+	*notreg = 0;
+	f = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f < 0)
+		return -1;
+	e = fstat(f, &sb) < 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : 0;
+	if (e != 0) {
+		close(f);
+		*notreg = 1;
+		errno = e;
+		return -1;
+	}
+	return f;
+}
+
+/*
  * Create dirfd/NAME (O_EXCL, 0600) and take its lock. STORE_OK with *fd locked, or with *fd -1
  * when the name was taken (by another upload, or by a store_open or garbage collector that
  * removed it as a leftover between O_EXCL and flock: the name must still be our file): the
@@ -1426,6 +1450,35 @@ static void committed_input(struct store_input *out, const char *id,
 	out->metadata_json = json;
 }
 
+/*
+ * Ends the caller's write transaction for the input id: index_input (srcdir/srcname linked to
+ * objects/XY/ID), then COMMIT. On any failure: ROLLBACK, and the link removed. On success, with
+ * out, fills it and takes *json_copy (set to NULL).
+ */
+static enum store_err index_commit(struct store *st, const char *id,
+                                   const struct store_input_meta *meta, const char *json,
+                                   uint64_t size, const char *hex, int srcdir,
+                                   const char *srcname, struct store_input *out, char **json_copy)
+{
+	enum store_err rc;
+	int xyfd = -1, linked = 0;
+
+	if ((rc = index_input(st, id, meta, json, size, hex, srcdir, srcname, &xyfd, &linked)) ==
+	    STORE_OK && (rc = tx_commit(st)) == STORE_OK) {
+		if (out != NULL) {
+			committed_input(out, id, meta, size, hex, *json_copy);
+			*json_copy = NULL;
+		}
+	} else {
+		tx_rollback(st);
+		if (linked)
+			unlinkat(xyfd, id, 0);
+	}
+	if (xyfd >= 0)
+		close(xyfd);
+	return rc;
+}
+
 enum store_err store_upload_commit(struct store_upload *up, const struct store_input_meta *meta,
                                    struct store_input *out)
 {
@@ -1434,7 +1487,6 @@ enum store_err store_upload_commit(struct store_upload *up, const struct store_i
 	char *json_copy = NULL;
 	struct store *st;
 	enum store_err rc;
-	int xyfd = -1, linked = 0, in_tx = 0;
 
 	if (up == NULL)
 		return STORE_INVALID;
@@ -1467,31 +1519,13 @@ enum store_err store_upload_commit(struct store_upload *up, const struct store_i
 	}
 	if ((rc = tx_begin(st)) != STORE_OK)
 		goto out;
-	in_tx = 1;
-	if ((rc = index_input(st, up->id, meta, json, up->size, hex, st->tmpfd, up->part, &xyfd,
-	                      &linked)) != STORE_OK)
-		goto out;
-	if ((rc = tx_commit(st)) != STORE_OK)
-		goto out;
-	in_tx = 0;
-
-	if (out != NULL) {
-		committed_input(out, up->id, meta, up->size, hex, json_copy);
-		json_copy = NULL;
-	}
+	rc = index_commit(st, up->id, meta, json, up->size, hex, st->tmpfd, up->part, out,
+	                  &json_copy);
 out:
-	if (rc != STORE_OK) {
-		if (in_tx)
-			tx_rollback(st);
-		if (linked)
-			unlinkat(xyfd, up->id, 0);
-	}
 	/*
 	 * The tmp name goes last, under the lock: a store_open that finds it later sees either
-	 * the row (commit done) or no row and no object (cleaned above).
+	 * the row (commit done) or no row and no object (cleaned by index_commit).
 	 */
-	if (xyfd >= 0)
-		close(xyfd);
 	free(json_copy);
 	upload_free(up);
 	return keep_errno(st, rc);
@@ -1646,8 +1680,7 @@ enum store_err store_tus_get(struct store *st, const char *id, int64_t now, stru
 
 enum store_err store_tus_open(struct store *st, const char *id, int *fd)
 {
-	struct stat sb;
-	int f, e;
+	int f, notreg;
 
 	if (fd != NULL)
 		*fd = -1;
@@ -1655,18 +1688,15 @@ enum store_err store_tus_open(struct store *st, const char *id, int *fd)
 		return STORE_INVALID;
 	if (!store_id_valid(id))
 		return STORE_NOT_FOUND;
-	f = openat(st->upfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	f = open_regular(st->upfd, id, &notreg);
 	if (f < 0) {
+		if (notreg)
+			return fail_sys(st, "upload is not a regular file", errno);
 		if (errno == ENOENT) {
 			set_err(st, ENOENT, "uploads/%s: no such upload", id);
 			return STORE_NOT_FOUND;
 		}
 		return fail_sys(st, "open upload", errno);
-	}
-	e = fstat(f, &sb) < 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : 0;
-	if (e != 0) {
-		close(f);
-		return fail_sys(st, "upload is not a regular file", e);
 	}
 	*fd = f;
 	return STORE_OK;
@@ -1908,7 +1938,7 @@ enum store_err store_tus_complete(struct store_tus_writer *w, const struct store
 	char *json_copy = NULL;
 	struct store *st;
 	enum store_err rc;
-	int xyfd = -1, linked = 0, in_tx = 0;
+	int in_tx = 0;
 
 	if (w == NULL)
 		return STORE_INVALID;
@@ -1938,16 +1968,10 @@ enum store_err store_tus_complete(struct store_tus_writer *w, const struct store
 	}
 	if ((rc = exec_id(st, S_TUS_DELETE, w->id, "delete upload")) != STORE_OK)
 		goto out;
-	if ((rc = index_input(st, w->id, meta, json, w->size, hex, st->upfd, w->id, &xyfd,
-	                      &linked)) != STORE_OK)
-		goto out;
-	if ((rc = tx_commit(st)) != STORE_OK)
-		goto out;
 	in_tx = 0;
-	if (out != NULL) {
-		committed_input(out, w->id, meta, w->size, hex, json_copy);
-		json_copy = NULL;
-	}
+	if ((rc = index_commit(st, w->id, meta, json, w->size, hex, st->upfd, w->id, out,
+	                       &json_copy)) != STORE_OK)
+		goto out;
 	/*
 	 * The upload's name goes last, under the lock: the collector keeps objects/XY/ID while
 	 * uploads/ID exists, and removes an uploads/ID without a row only when nobody holds it.
@@ -1955,14 +1979,8 @@ enum store_err store_tus_complete(struct store_tus_writer *w, const struct store
 	if (unlinkat(st->upfd, w->id, 0) < 0 && errno != ENOENT)
 		fprintf(stderr, "store: uploads/%s: %s\n", w->id, strerror(errno));
 out:
-	if (rc != STORE_OK) {
-		if (in_tx)
-			tx_rollback(st);
-		if (linked)
-			unlinkat(xyfd, w->id, 0);
-	}
-	if (xyfd >= 0)
-		close(xyfd);
+	if (rc != STORE_OK && in_tx)
+		tx_rollback(st);
 	free(json_copy);
 	if (rc == STORE_OK)
 		tus_free(w);
@@ -2164,8 +2182,7 @@ enum store_err store_input_open(struct store *st, const struct store_input *in, 
 {
 	char obj[OBJ_NAME_MAX];
 	enum store_err rc;
-	struct stat sb;
-	int f, e;
+	int f, e, notreg;
 
 	if (fd != NULL)
 		*fd = -1;
@@ -2174,9 +2191,11 @@ enum store_err store_input_open(struct store *st, const struct store_input *in, 
 	if (in->deleted_at != 0)
 		return STORE_GONE;
 	obj_name(in->id, obj);
-	f = openat(st->objfd, obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	f = open_regular(st->objfd, obj, &notreg);
 	if (f < 0) {
 		e = errno;
+		if (notreg)
+			return fail_sys(st, "object is not a regular file", e);
 		if (e != ENOENT)
 			return fail_sys(st, "open object", e);
 		/* Deleted by another process since the caller read the row? Then it is gone. */
@@ -2187,11 +2206,6 @@ enum store_err store_input_open(struct store *st, const struct store_input *in, 
 			return STORE_IO;
 		}
 		return rc;
-	}
-	e = fstat(f, &sb) < 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : 0;
-	if (e != 0) {
-		close(f);
-		return fail_sys(st, "object is not a regular file", e);
 	}
 	*fd = f;
 	return STORE_OK;
@@ -2289,27 +2303,23 @@ static void derived_obj_name(const char *id, const char *variant, char out[DERIV
 enum store_err store_derived_open(struct store *st, const char *id, const char *variant, int *fd)
 {
 	char obj[DERIVED_OBJ_MAX];
-	struct stat sb;
-	int f, e;
+	int f, e, notreg;
 
 	if (fd != NULL)
 		*fd = -1;
 	if (st == NULL || fd == NULL || !store_id_valid(id) || !store_variant_valid(variant))
 		return STORE_INVALID;
 	derived_obj_name(id, variant, obj);
-	f = openat(st->objfd, obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	f = open_regular(st->objfd, obj, &notreg);
 	if (f < 0) {
 		e = errno;
+		if (notreg)
+			return fail_sys(st, "derived is not a regular file", e);
 		if (e == ENOENT) {
 			set_err(st, ENOENT, "objects/%s: not made yet", obj);
 			return STORE_NOT_FOUND;
 		}
 		return fail_sys(st, "open derived", e);
-	}
-	e = fstat(f, &sb) < 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : 0;
-	if (e != 0) {
-		close(f);
-		return fail_sys(st, "derived is not a regular file", e);
 	}
 	*fd = f;
 	return STORE_OK;

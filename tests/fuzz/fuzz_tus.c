@@ -1,5 +1,5 @@
 /* fuzz_tus.c: libFuzzer harness for the tus header parsers (fcgi/tus.c). */
-// fuzz-sources: fcgi/tus.c fcgi/http.c fcgi/meta.c
+// fuzz-sources: fcgi/tus.c fcgi/http.c fcgi/meta.c tokens/b64url.c
 // fuzz-pkgs: jansson libcrypto
 // fuzz-max-len: 8192
 /*
