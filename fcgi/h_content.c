@@ -118,6 +118,7 @@ void h_content(struct req *r, const char *id)
 	struct served sv;
 	struct byte_range ranges[RANGE_MAX];
 	char lastmod[HTTP_DATE_LEN + 1], boundary[2 * 12 + 1], part[512];
+	char num[6 + 3 * HTTP_U64_LEN + 3];   /* a Content-Range, Content-Length or Cache-Control */
 	const char *ctype, *range;
 	char *buf = NULL;
 	size_t n = 0, i;
@@ -164,8 +165,9 @@ void h_content(struct req *r, const char *id)
 	/* Representation metadata and validators (RFC 9110 sections 8.8.2, 8.8.3). */
 	resp_header(r, "ETag", "%s", sv.etag);
 	resp_header(r, "Last-Modified", "%s", lastmod);
-	resp_header(r, "Cache-Control", "private, max-age=%lld",
-	            (long long)(c.expires_at > r->now ? c.expires_at - r->now : 0));
+	memcpy(num, "private, max-age=", 17);
+	http_u64_format(c.expires_at > r->now ? (uint64_t)(c.expires_at - r->now) : 0, num + 17);
+	resp_header(r, "Cache-Control", "%s", num);
 	/* nginx adds Accept-Ranges itself to a 200 it sends from a file (its range filter). */
 	if (!(off && code == 200 && r->app->cfg.offload == OFFLOAD_X_ACCEL_REDIRECT))
 		resp_header(r, "Accept-Ranges", "bytes");
@@ -187,7 +189,8 @@ void h_content(struct req *r, const char *id)
 	   read is offloaded (then the app writes no body). */
 	if (rr != RANGE_SATISFIABLE) {
 		resp_header(r, "Content-Type", "%s", ctype);
-		resp_header(r, "Content-Length", "%llu", (unsigned long long)size);
+		http_u64_format(size, num);
+		resp_header(r, "Content-Length", "%s", num);
 		if (off)
 			resp_header(r, plan.name, "%s", plan.value);
 		resp_body_start(r);
@@ -195,10 +198,17 @@ void h_content(struct req *r, const char *id)
 			send_bytes(r, &sv.body, 0, size, buf);
 	} else if (n == 1) {
 		resp_header(r, "Content-Type", "%s", ctype);
-		resp_header(r, "Content-Range", "bytes %llu-%llu/%llu",
-		            (unsigned long long)ranges[0].first, (unsigned long long)ranges[0].last,
-		            (unsigned long long)size);
-		resp_header(r, "Content-Length", "%llu", (unsigned long long)range_length(&ranges[0]));
+		/* "bytes first-last/size" (RFC 9110 section 14.4), and its length, without printf */
+		i = 6;
+		memcpy(num, "bytes ", 6);
+		i += http_u64_format(ranges[0].first, num + i);
+		num[i++] = '-';
+		i += http_u64_format(ranges[0].last, num + i);
+		num[i++] = '/';
+		http_u64_format(size, num + i);
+		resp_header(r, "Content-Range", "%s", num);
+		http_u64_format(range_length(&ranges[0]), num);
+		resp_header(r, "Content-Length", "%s", num);
 		if (off)
 			resp_header(r, plan.name, "%s", plan.value);
 		resp_body_start(r);

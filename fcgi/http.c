@@ -135,24 +135,70 @@ static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 #define DATE_MIN INT64_C(-62167219200)
 #define DATE_MAX INT64_C(253402300799)
 
+size_t http_u64_format(uint64_t v, char *out)
+{
+	char tmp[HTTP_U64_LEN];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
+/* Two decimal digits of v (0..99) at out. */
+static void put2(char *out, unsigned v)
+{
+	out[0] = (char)('0' + v / 10 % 10);
+	out[1] = (char)('0' + v % 10);
+}
+
 void http_date_format(time_t t, char *out)
 {
+	/* The last time formatted (reads of one input ask for its Last-Modified again and again). */
+	static __thread time_t last_t;
+	static __thread char last[HTTP_DATE_LEN + 1];
 	struct tm tm;
 	int64_t v = (int64_t)t;
+	unsigned year;
 
 	/* Pin times whose year has no four-digit form to the nearest end rather than wrap it. */
 	if (v < DATE_MIN)
 		t = (time_t)DATE_MIN;
 	else if (v > DATE_MAX)
 		t = (time_t)DATE_MAX;
+	if (last[0] != '\0' && t == last_t) {
+		memcpy(out, last, HTTP_DATE_LEN + 1);
+		return;
+	}
 	if (gmtime_r(&t, &tm) == NULL) {
 		memcpy(out, "Thu, 01 Jan 1970 00:00:00 GMT", HTTP_DATE_LEN + 1);
 		return;
 	}
-	/* Written by hand rather than strftime so that the locale can never change the names. */
-	snprintf(out, HTTP_DATE_LEN + 1, "%s, %02u %s %04u %02u:%02u:%02u GMT", wdays[tm.tm_wday],
-	         (unsigned)tm.tm_mday % 100u, months[tm.tm_mon], (unsigned)(tm.tm_year + 1900) % 10000u,
-	         (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
+	/* "Sun, 06 Nov 1994 08:49:37 GMT", written by hand rather than with strftime (the locale
+	   can never change the names) or snprintf (a tenth of the instructions). */
+	year = (unsigned)(tm.tm_year + 1900) % 10000u;
+	memcpy(out, wdays[tm.tm_wday], 3);
+	memcpy(out + 3, ", ", 2);
+	put2(out + 5, (unsigned)tm.tm_mday);
+	out[7] = ' ';
+	memcpy(out + 8, months[tm.tm_mon], 3);
+	out[11] = ' ';
+	put2(out + 12, year / 100);
+	put2(out + 14, year % 100);
+	out[16] = ' ';
+	put2(out + 17, (unsigned)tm.tm_hour);
+	out[19] = ':';
+	put2(out + 20, (unsigned)tm.tm_min);
+	out[22] = ':';
+	put2(out + 23, (unsigned)tm.tm_sec);
+	memcpy(out + 25, " GMT", 5);
+	memcpy(last, out, HTTP_DATE_LEN + 1);
+	last_t = t;
 }
 
 /* The value of exactly n ASCII digits at s, or -1 (also when s ends first). */

@@ -27,8 +27,21 @@ int http_query_count(const char *q, const char *key);
  */
 int http_cookie_get(const char *header, const char *name, char *out, size_t outsz);
 
-/* http_date_format: write t as an IMF-fixdate (RFC 9110 section 5.6.7) into out[HTTP_DATE_LEN + 1]. */
+/*
+ * http_date_format: write t as an IMF-fixdate (RFC 9110 section 5.6.7) into out[HTTP_DATE_LEN + 1].
+ * The last time formatted is kept per thread: formatting the same second again is a copy.
+ */
 void http_date_format(time_t t, char *out);
+
+/* HTTP_U64_LEN: the most digits http_u64_format writes (UINT64_MAX), without the NUL. */
+#define HTTP_U64_LEN 20
+
+/*
+ * http_u64_format: write v in decimal (the 1*DIGIT of RFC 9110's Content-Length and ranges,
+ * sections 8.6 and 14.1.2), without leading zeros, into out[HTTP_U64_LEN + 1], NUL-terminated,
+ * without printf. Returns the number of digits written.
+ */
+size_t http_u64_format(uint64_t v, char *out);
 
 /*
  * http_date_parse: parse an HTTP-date (RFC 9110 section 5.6.7: IMF-fixdate, and the obsolete

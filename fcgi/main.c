@@ -10,11 +10,14 @@
 #include <unistd.h>
 
 #include "fcgi/handlers.h"
+#include "fcgi/http.h"
 #include "fcgi/metrics.h"
 #include "fcgi/mount.h"
 
 static volatile sig_atomic_t stopping;
 static long self_pid;   /* getpid() of the serving process, read once (the log, request ids) */
+static char self_pid_text[HTTP_U64_LEN + 1];   /* self_pid in decimal */
+static size_t self_pid_len;
 
 static void on_stop(int sig)
 {
@@ -272,6 +275,7 @@ static void access_log(const struct req *r, double seconds)
 	size_t len, pre = strlen(r->prefix);
 	struct timespec now;
 	struct tm tm;
+	unsigned ms;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (now.tv_sec != ts_sec) {
@@ -279,18 +283,48 @@ static void access_log(const struct req *r, double seconds)
 		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
 		ts_sec = now.tv_sec;
 	}
-	len = (size_t)snprintf(line, sizeof line, "mediagate ts=%s.%03ldZ pid=%ld id=%s", ts,
-	                       now.tv_nsec / 1000000, self_pid, r->request_id);
+	/* "mediagate ts=%s.%03ldZ pid=%ld id=%s", copied rather than printed */
+	len = sizeof "mediagate ts=" - 1;
+	memcpy(line, "mediagate ts=", len);
+	len += strlen(strcpy(line + len, ts));
+	ms = (unsigned)(now.tv_nsec / 1000000);
+	line[len++] = '.';
+	line[len++] = (char)('0' + ms / 100 % 10);
+	line[len++] = (char)('0' + ms / 10 % 10);
+	line[len++] = (char)('0' + ms % 10);
+	memcpy(line + len, "Z pid=", 6);
+	len += 6;
+	memcpy(line + len, self_pid_text, self_pid_len);
+	len += self_pid_len;
+	memcpy(line + len, " id=", 4);
+	len += 4;
+	len += strlen(strcpy(line + len, r->request_id));
 	log_field(line, sizeof line, &len, "method", r->method);
 	log_field(line, sizeof line, &len, "route", r->route != NULL ? r->route : "other");
 	memcpy(path, r->prefix, pre);
 	memcpy(path + pre, r->path, strlen(r->path) + 1);   /* both are bounded by struct req */
 	log_field(line, sizeof line, &len, "path", path);
 	/* ms with three decimals from whole microseconds: no floating-point formatting. */
-	len += (size_t)snprintf(line + len, sizeof line - len,
-	                        " status=%d in=%llu out=%llu ms=%llu.%03llu", r->status,
-	                        (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
-	                        us / 1000, us % 1000);
+	/* " status=%d in=%llu out=%llu ms=%llu.%03llu" (log_field kept LOG_TAIL_MAX bytes) */
+	memcpy(line + len, " status=", 8);
+	len += 8;
+	if (r->status < 0)
+		line[len++] = '-';
+	len += http_u64_format(r->status < 0 ? 0 - (uint64_t)(int64_t)r->status
+	                                     : (uint64_t)r->status, line + len);
+	memcpy(line + len, " in=", 4);
+	len += 4;
+	len += http_u64_format((uint64_t)r->bytes_in, line + len);
+	memcpy(line + len, " out=", 5);
+	len += 5;
+	len += http_u64_format((uint64_t)r->bytes_out, line + len);
+	memcpy(line + len, " ms=", 4);
+	len += 4;
+	len += http_u64_format(us / 1000, line + len);
+	line[len++] = '.';
+	line[len++] = (char)('0' + us % 1000 / 100);
+	line[len++] = (char)('0' + us % 100 / 10);
+	line[len++] = (char)('0' + us % 10);
 	if (r->note != NULL)
 		log_field(line, sizeof line, &len, "reason", r->note);
 	line[len++] = '\n';
@@ -346,6 +380,7 @@ static int serve(void)
 	}
 	metrics_start(&app);
 	self_pid = (long)getpid();
+	self_pid_len = http_u64_format((uint64_t)self_pid, self_pid_text);
 	fprintf(stderr, "mediagate[%ld]: serving, data in %s\n", self_pid, app.cfg.data_dir);
 	sweep(&app);
 	last_gc = mono_seconds();
@@ -356,7 +391,11 @@ static int serve(void)
 
 		r.route = NULL;
 		r.route_index = -1;
-		snprintf(r.request_id, sizeof r.request_id, "%ld-%lu", self_pid, ++serial);
+		/* "PID-SERIAL" without printf: at most 20 + 1 + 20 digits, within request_id[40]
+		   for any pid below 10^18 */
+		memcpy(r.request_id, self_pid_text, self_pid_len);
+		r.request_id[self_pid_len] = '-';
+		http_u64_format((uint64_t)++serial, r.request_id + self_pid_len + 1);
 		/*
 		 * Written before any handler's Status field: CGI header fields may come in any order
 		 * (RFC 3875 section 6.3), so every response, errors included, carries it.

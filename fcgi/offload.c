@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fcgi/http.h"
+
 static const char *const mode_names[] = {
 	[OFFLOAD_NONE] = "none",
 	[OFFLOAD_X_SENDFILE] = "x-sendfile",
@@ -146,7 +148,7 @@ int offload_header(enum offload_mode m, const char *prefix, const char *object, 
 {
 	size_t len = 0;
 	int encode = m != OFFLOAD_X_ACCEL_REDIRECT;
-	char span[48];
+	char span[2 + 2 * HTTP_U64_LEN + 1];
 
 	if (valuesz == 0)
 		return -1;
@@ -170,7 +172,13 @@ int offload_header(enum offload_mode m, const char *prefix, const char *object, 
 	if (m == OFFLOAD_X_SENDFILE2) {
 		if (first > last)
 			return -1;
-		snprintf(span, sizeof span, " %" PRIu64 "-%" PRIu64, first, last);
+		/* " first-last", without printf */
+		size_t n = 1;
+
+		span[0] = ' ';
+		n += http_u64_format(first, span + n);
+		span[n++] = '-';
+		http_u64_format(last, span + n);
 		if (append(value, valuesz, &len, span, 0) != 0)
 			return -1;
 	}

@@ -23,17 +23,46 @@ struct recipe {
 	uint8_t                   pixel_channels;
 };
 
+/* Append the string s to out[*len] (size bytes with the NUL), cut to fit as snprintf cuts. */
+static void put(char *out, size_t size, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n >= size)
+		n = size - 1 - *len;
+	memcpy(out + *len, s, n);
+	*len += n;
+	out[*len] = '\0';
+}
+
+/* The strong entity-tag "SHA" or "SHA-VARIANT" (built without printf: every read sets one). */
 static void set_etag(struct served *s, const struct store_input *in, const char *variant)
 {
-	snprintf(s->etag, sizeof s->etag, variant ? "\"%s-%s\"" : "\"%s\"", in->sha256, variant);
+	size_t len = 0;
+
+	put(s->etag, sizeof s->etag, &len, "\"");
+	put(s->etag, sizeof s->etag, &len, in->sha256);
+	if (variant != NULL) {
+		put(s->etag, sizeof s->etag, &len, "-");
+		put(s->etag, sizeof s->etag, &len, variant);
+	}
+	put(s->etag, sizeof s->etag, &len, "\"");
 }
 
 /* The name of the file that is the whole body under objects/ (README, "Storage layout"): the
    stored input's id (checked by the store) and a variant this module made. */
 static void set_object(struct served *s, const struct store_input *in, const char *variant)
 {
-	snprintf(s->object, sizeof s->object, variant ? "%.2s/%s.%s" : "%.2s/%s", in->id, in->id,
-	         variant);
+	size_t len = 0;
+	char dir[4] = {in->id[0], in->id[0] ? in->id[1] : '\0', '\0', '\0'};
+
+	put(s->object, sizeof s->object, &len, dir);
+	put(s->object, sizeof s->object, &len, "/");
+	put(s->object, sizeof s->object, &len, in->id);
+	if (variant != NULL) {
+		put(s->object, sizeof s->object, &len, ".");
+		put(s->object, sizeof s->object, &len, variant);
+	}
 }
 
 /* Open the input's own bytes, checked against the index's size. 0, or -1 after answering. */
@@ -216,12 +245,20 @@ static int represent_audio(struct req *r, json_t *audio, struct recipe *rc, stru
 
 int represent(struct req *r, const struct store_input *in, struct served *out)
 {
-	json_t *root = json_loads(in->metadata_json ? in->metadata_json : "{}", 0, NULL);
+	/*
+	 * Only the "audio" and "image" members matter here: metadata naming neither (a file, most
+	 * images) is not parsed. The store writes it with jansson, which never escapes a letter.
+	 */
+	const char *meta = in->metadata_json;
+	json_t *root = meta != NULL && (strstr(meta, "\"audio\"") != NULL ||
+	                                strstr(meta, "\"image\"") != NULL)
+	               ? json_loads(meta, 0, NULL) : NULL;
 	json_t *audio = json_object_get(root, "audio"), *image = json_object_get(root, "image");
 	const char *pixels = json_string_value(json_object_get(image, "format"));
 	struct recipe rc;
 	char format[16];
 	int qf = req_query(r, "format", format, sizeof format), rv = -1, original;
+	size_t len;
 
 	memset(out, 0, sizeof *out);
 	memset(&rc, 0, sizeof rc);
@@ -249,7 +286,8 @@ int represent(struct req *r, const struct store_input *in, struct served *out)
 		out->stored = 1;
 		set_etag(out, in, NULL);
 		set_object(out, in, NULL);
-		snprintf(out->content_type, sizeof out->content_type, "%s", in->content_type);
+		len = 0;
+		put(out->content_type, sizeof out->content_type, &len, in->content_type);
 		out->body = (struct repr){NULL, 0, out->fd, in->size};
 		if (pixels != NULL && !original) {
 			/* Raw pixels go to a canvas as they are, with their geometry in headers. */

@@ -297,6 +297,44 @@ Test(date, format_matches_libc_and_round_trips)
 	}
 }
 
+Test(date, repeated_and_alternating_times)
+{
+	/* http_date_format keeps the last date it wrote: the same time again, and two times taken
+	   in turn, must each still come out right. */
+	static const int64_t t[] = {784111777, 784111777, 1700000000, 784111777, 1700000001, 0, 0};
+	size_t i;
+
+	for (i = 0; i < NCASES(t); i++) {
+		char got[HTTP_DATE_LEN + 1], want[64];
+		http_date_format((time_t)t[i], got);
+		oracle_date((time_t)t[i], want, sizeof want);
+		cr_assert_str_eq(got, want, "t=%lld (call %zu)", (long long)t[i], i);
+	}
+}
+
+Test(u64, decimal)
+{
+	static const struct {
+		uint64_t v;
+		const char *s;
+	} c[] = {
+		{0, "0"}, {7, "7"}, {10, "10"}, {65535, "65535"}, {1000000, "1000000"},
+		{4294967296ULL, "4294967296"}, {UINT64_MAX, "18446744073709551615"},
+	};
+	size_t i;
+
+	for (i = 0; i < NCASES(c); i++) {
+		char out[HTTP_U64_LEN + 8];
+		size_t n;
+		memset(out, 'Z', sizeof out);
+		n = http_u64_format(c[i].v, out);
+		out[n] = '\0';
+		cr_assert_str_eq(out, c[i].s);
+		cr_assert_eq(n, strlen(c[i].s));
+		cr_assert_leq(n, HTTP_U64_LEN);
+	}
+}
+
 /* One parse: string, expected return, and the time when it is 0. */
 struct date_case {
 	const char *s;
