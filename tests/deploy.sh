@@ -51,7 +51,7 @@ run() {
 mkdir -p "$OUT"
 rm -f "$OUT"/deploy-*.rc
 started=$SECONDS
-while IFS='|' read -r name envs groups; do
+while IFS='|' read -r -u 3 name envs groups; do
 	name=$(trim "$name")
 	[ -n "$name" ] || continue
 	if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx -- "$name"; then
@@ -60,8 +60,9 @@ while IFS='|' read -r name envs groups; do
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
 		wait -n
 	done
-	run "$name" "$(trim "$envs")" "$(trim "$groups")" &
-done <<<"$RUNS"
+	# stdin from /dev/null: the suite must not eat the rest of the table.
+	run "$name" "$(trim "$envs")" "$(trim "$groups")" </dev/null &
+done 3<<<"$RUNS"
 wait
 # A run that did not get to write its status counts as failed.
 total=$(printf '%s\n' "$RUNS" | grep -c '|')
