@@ -2513,6 +2513,14 @@ static enum store_err gc_tus_one(struct store *st, const char *id, int64_t now, 
 	enum store_err rc = STORE_OK;
 	int fd, changed = 0;
 
+	/*
+	 * A file with a row is alive (or left to the expiry pass): leave it without taking its
+	 * lock, which a PATCH arriving meanwhile would find held (423). The row is looked at
+	 * again under the lock below, for one that went in between.
+	 */
+	if (!expired && (rc = tus_row(st, id, &row)) != STORE_NOT_FOUND)
+		return rc;
+	rc = STORE_OK;
 	fd = openat(st->upfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd >= 0) {
 		if (fstat(fd, &a) < 0 || !S_ISREG(a.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
