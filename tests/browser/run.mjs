@@ -6,13 +6,12 @@
 // throwaway data folder, makes its media with espeak-ng and sox, runs the scenarios below and
 // ends with the line "N passed, M failed"; exits 0 only when nothing failed. Screenshots of every
 // page, the media and server.log go to tests/out/browser/.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { sleep, startServer, stopServer } from '../node/server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -154,74 +153,7 @@ function makeMedia() {
 	return m;
 }
 
-// The server ------------------------------------------------------------------------------------
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address();
-			srv.close(() => resolve(port));
-		});
-	});
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Start deploy/run.sh and wait (10 s) for GET /healthz; retries when lighttpd finds its port
-// taken. Returns { proc, base, dataDir }.
-async function startServer() {
-	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediagate-browser.'));
-	const env = {};
-	// Hermetic: no MEDIAGATE_* setting of the caller's shell reaches the server under test.
-	for (const [k, v] of Object.entries(process.env))
-		if (!k.startsWith('MEDIAGATE_'))
-			env[k] = v;
-	const log = path.join(OUT, 'server.log');
-	for (let attempt = 1; attempt <= 5; attempt++) {
-		const port = await freePort();
-		const base = `http://127.0.0.1:${port}`;
-		const fd = fs.openSync(log, 'w');
-		const proc = spawn(path.join(ROOT, 'deploy/run.sh'), [], {
-			env: { ...env, PORT: String(port), BIND: '127.0.0.1', DATA_DIR: dataDir, PROCS: '2',
-				BIN },
-			stdio: ['ignore', fd, fd],
-		});
-		fs.closeSync(fd);
-		let exited = false;
-		proc.on('exit', () => { exited = true; });
-		for (let i = 0; i < 100 && !exited; i++) {
-			try {
-				const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
-				if (res.ok)
-					return { proc, base, dataDir };
-			} catch { /* not up yet */ }
-			await sleep(100);
-		}
-		await stopServer({ proc });
-		if (!fs.readFileSync(log, 'utf8').includes('Address already in use'))
-			break;
-	}
-	fs.rmSync(dataDir, { recursive: true, force: true });
-	throw new Error(`the server did not answer GET /healthz within 10 s; see ${log}:\n` +
-		fs.readFileSync(log, 'utf8'));
-}
-
-// SIGTERM deploy/run.sh (it stops lighttpd and the app) and wait 10 s; then SIGKILL.
-async function stopServer(server) {
-	const { proc } = server;
-	if (proc.exitCode !== null || proc.signalCode !== null)
-		return;
-	const done = new Promise((r) => proc.once('exit', r));
-	proc.kill('SIGTERM');
-	if (await Promise.race([done.then(() => true), sleep(10_000).then(() => false)]))
-		return;
-	proc.kill('SIGKILL');
-	await done;
-}
-
-// HTTP helpers ----------------------------------------------------------------------------------
+// HTTP helpers (the server itself: tests/node/server.mjs) --------------------------------------
 
 let BASE = '';
 
@@ -319,7 +251,8 @@ async function main() {
 	const durations = { speech: soxDuration(media.speech), long: soxDuration(media.long) };
 	const png = pngSize(media.png);
 
-	const server = await startServer();
+	const server = await startServer({ name: 'browser', bin: BIN,
+		log: path.join(OUT, 'server.log') });
 	BASE = server.base;
 	console.log(`browser: server on ${BASE}, data in ${server.dataDir}, artifacts in ${OUT}`);
 	const stop = () => { try { server.proc.kill('SIGTERM'); } catch { /* gone */ } };

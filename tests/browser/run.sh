@@ -29,21 +29,9 @@ for tool in node npm sox soxi espeak-ng lighttpd spawn-fcgi; do
 done
 [ -x "$BIN" ] || abort "$BIN is not built (make build/mediagate)"
 # playwright-core 1.61 is the last release that runs on Node 18 (Debian 12's nodejs).
-node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' ||
-	abort "node $(node --version) is too old: the tests need Node 18 or later"
-
-# The version package-lock.json pins, and the one installed (empty when none).
-lock='console.log(require(process.argv[1]).packages["node_modules/playwright-core"].version)'
-want=$(node -e "$lock" "$HERE/package-lock.json") || abort "cannot read $HERE/package-lock.json"
-have=$(node -e 'try { console.log(require(process.argv[1]).version) } catch { console.log("") }' \
-	"$HERE/node_modules/playwright-core/package.json")
-if [ "$want" != "$have" ]; then
-	echo "browser: installing playwright-core $want (npm ci)"
-	# PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: playwright-core downloads nothing, but say so anyway.
-	(cd "$HERE" &&
-		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
-		abort "npm ci failed in $HERE"
-fi
+# shellcheck source=tests/node/deps.sh
+. "$ROOT/tests/node/deps.sh"
+node_deps "$HERE" playwright-core browser
 
 status=0
 node "$HERE/run.mjs" || status=$?

@@ -9,15 +9,14 @@
 // chunk when a scenario asks for it. tus-js-client sends no Upload-Checksum of its own: the
 // checksum scenarios add it through the client's httpStack option (its extension point), as an
 // application would. server.log goes to tests/out/tus/ (or MG_TEST_OUT).
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DefaultHttpStack, Upload } from 'tus-js-client';
+import { sleep, startServer, stopServer } from '../node/server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -46,7 +45,6 @@ function check(name, ok, detail) {
 	return Boolean(ok);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function scenario(name, fn) {
 	console.log(`== ${name}`);
@@ -63,72 +61,7 @@ async function scenario(name, fn) {
 	}
 }
 
-// The server ------------------------------------------------------------------------------------
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address();
-			srv.close(() => resolve(port));
-		});
-	});
-}
-
-// Start deploy/run.sh and wait (10 s) for GET /healthz; retries when lighttpd finds its port
-// taken. Returns { proc, base, port, dataDir }.
-async function startServer() {
-	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediagate-tus.'));
-	const env = {};
-	// Hermetic: no MEDIAGATE_* setting of the caller's shell reaches the server under test.
-	for (const [k, v] of Object.entries(process.env))
-		if (!k.startsWith('MEDIAGATE_'))
-			env[k] = v;
-	const log = path.join(OUT, 'server.log');
-	for (let attempt = 1; attempt <= 5; attempt++) {
-		const port = await freePort();
-		const base = `http://127.0.0.1:${port}`;
-		const fd = fs.openSync(log, 'w');
-		const proc = spawn(path.join(ROOT, 'deploy/run.sh'), [], {
-			env: { ...env, PORT: String(port), BIND: '127.0.0.1', DATA_DIR: dataDir, PROCS: '2',
-				BIN, MEDIAGATE_MAX_UPLOAD: MAX_UPLOAD },
-			stdio: ['ignore', fd, fd],
-		});
-		fs.closeSync(fd);
-		let exited = false;
-		proc.on('exit', () => { exited = true; });
-		for (let i = 0; i < 100 && !exited; i++) {
-			try {
-				const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
-				if (res.ok)
-					return { proc, base, port, dataDir };
-			} catch { /* not up yet */ }
-			await sleep(100);
-		}
-		await stopServer({ proc });
-		if (!fs.readFileSync(log, 'utf8').includes('Address already in use'))
-			break;
-	}
-	fs.rmSync(dataDir, { recursive: true, force: true });
-	throw new Error(`the server did not answer GET /healthz within 10 s; see ${log}:\n` +
-		fs.readFileSync(log, 'utf8'));
-}
-
-// SIGTERM deploy/run.sh (it stops lighttpd and the app) and wait 10 s; then SIGKILL.
-async function stopServer(server) {
-	const { proc } = server;
-	if (proc.exitCode !== null || proc.signalCode !== null)
-		return proc.exitCode;
-	const done = new Promise((r) => proc.once('exit', (code) => r(code)));
-	proc.kill('SIGTERM');
-	const code = await Promise.race([done, sleep(10_000).then(() => 'timeout')]);
-	if (code !== 'timeout')
-		return code;
-	proc.kill('SIGKILL');
-	await done;
-	return 'killed';
-}
+// The proxy (the server itself: tests/node/server.mjs) -----------------------------------------
 
 // A TCP proxy in front of the server. kill(n) arms it: the connection that carries the client's
 // n-th byte from then on is cut (both ways) right there, in the middle of whatever it sends.
@@ -324,7 +257,8 @@ function sineWav(rate, seconds) {
 
 async function main() {
 	fs.mkdirSync(OUT, { recursive: true });
-	const server = await startServer();
+	const server = await startServer({ name: 'tus', bin: BIN, log: path.join(OUT, 'server.log'),
+		env: { MEDIAGATE_MAX_UPLOAD: MAX_UPLOAD } });
 	BASE = server.base;
 	const proxy = await startProxy(server.port);
 	console.log(`tus: lighttpd on ${BASE} (proxy on ${proxy.port}), data in ${server.dataDir}`);

@@ -28,18 +28,9 @@ for tool in node npm lighttpd spawn-fcgi; do
 done
 [ -x "$BIN" ] || abort "$BIN is not built (make build/mediagate)"
 # tus-js-client 4 needs Node 18 or later (fetch, and the ES modules run.mjs is).
-node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' ||
-	abort "node $(node --version) is too old: the tests need Node 18 or later"
-
-# The version package-lock.json pins, and the one installed (empty when none).
-lock='console.log(require(process.argv[1]).packages["node_modules/tus-js-client"].version)'
-want=$(node -e "$lock" "$HERE/package-lock.json") || abort "cannot read $HERE/package-lock.json"
-have=$(node -e 'try { console.log(require(process.argv[1]).version) } catch { console.log("") }' \
-	"$HERE/node_modules/tus-js-client/package.json")
-if [ "$want" != "$have" ]; then
-	echo "tus: installing tus-js-client $want (npm ci)"
-	(cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || abort "npm ci failed in $HERE"
-fi
+# shellcheck source=tests/node/deps.sh
+. "$ROOT/tests/node/deps.sh"
+node_deps "$HERE" tus-js-client tus
 
 mkdir -p "$OUT"
 status=0
