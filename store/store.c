@@ -331,6 +331,32 @@ static sqlite3_stmt *stmt(struct store *st, enum stmt_id i)
 	return s;
 }
 
+/*
+ * Run statement i with ?1 = id up to its first row: STORE_OK with *out on that row, or
+ * STORE_NOT_FOUND ("no WHAT ID") or STORE_DB ("get WHAT: ..."). *out is set either way; the caller
+ * resets it (sqlite3_reset) when done with the row, which ends the read transaction.
+ */
+static enum store_err row_by_id(struct store *st, enum stmt_id i, const char *id,
+                                const char *what, sqlite3_stmt **out)
+{
+	sqlite3_stmt *s = stmt(st, i);
+	int r;
+
+	*out = s;
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		r = SQLITE_ERROR;
+	else
+		r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		return STORE_OK;
+	if (r == SQLITE_DONE) {
+		set_err(st, 0, "no %s %s", what, id);
+		return STORE_NOT_FOUND;
+	}
+	set_err(st, 0, "get %s: %s", what, sqlite3_errmsg(st->db));
+	return STORE_DB;
+}
+
 /* Run statement i, which takes (?1 id, ?2 now) and returns no row. */
 static enum store_err exec_id_time(struct store *st, enum stmt_id i, const char *id, int64_t now,
                                    const char *what)
@@ -829,27 +855,14 @@ enum store_err store_session_get(struct store *st, const char *id, int64_t now,
 	struct store_session ses;
 	enum store_err rc;
 	sqlite3_stmt *s;
-	int r;
 
 	if (st == NULL)
 		return STORE_INVALID;
 	if (!store_id_valid(id))
 		return STORE_NOT_FOUND;
 	memset(&ses, 0, sizeof(ses));
-	s = stmt(st, S_SESSION_GET);
-	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
-		rc = fail_db(st, "get session");
+	if ((rc = row_by_id(st, S_SESSION_GET, id, "session", &s)) != STORE_OK)
 		goto out;
-	}
-	r = sqlite3_step(s);
-	if (r == SQLITE_DONE) {
-		rc = STORE_NOT_FOUND;
-		goto out;
-	}
-	if (r != SQLITE_ROW) {
-		rc = fail_db(st, "get session");
-		goto out;
-	}
 	memcpy(ses.id, id, STORE_ID_CHARS + 1);
 	ses.created_at = sqlite3_column_int64(s, 0);
 	ses.expires_at = sqlite3_column_int64(s, 1);
@@ -1315,24 +1328,14 @@ static void upload_free(struct store_upload *up)
  */
 static enum store_err session_alive(struct store *st, const char *id, int64_t now)
 {
-	sqlite3_stmt *s = stmt(st, S_SESSION_GET);
-	enum store_err rc;
-	int r;
+	sqlite3_stmt *s;
+	enum store_err rc = row_by_id(st, S_SESSION_GET, id, "session", &s);
 
-	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
-		r = SQLITE_ERROR;
-	else
-		r = sqlite3_step(s);
-	if (r == SQLITE_DONE) {
-		set_err(st, 0, "no session %s", id);
-		rc = STORE_NOT_FOUND;
-	} else if (r != SQLITE_ROW)
-		rc = fail_db(st, "get session");
-	else if (sqlite3_column_type(s, 2) != SQLITE_NULL || now >= sqlite3_column_int64(s, 1)) {
+	if (rc == STORE_OK &&
+	    (sqlite3_column_type(s, 2) != SQLITE_NULL || now >= sqlite3_column_int64(s, 1))) {
 		set_err(st, 0, "session %s ended or expired", id);
 		rc = STORE_GONE;
-	} else
-		rc = STORE_OK;
+	}
 	sqlite3_reset(s);
 	return rc;
 }
@@ -1567,22 +1570,11 @@ static enum store_err row_to_tus(struct store *st, sqlite3_stmt *s, const char *
 /* The row of upload id (valid), in the caller's transaction if any: STORE_OK or NOT_FOUND. */
 static enum store_err tus_row(struct store *st, const char *id, struct store_tus *out)
 {
-	sqlite3_stmt *s = stmt(st, S_TUS_GET);
-	enum store_err rc;
-	int r;
+	sqlite3_stmt *s;
+	enum store_err rc = row_by_id(st, S_TUS_GET, id, "upload", &s);
 
-	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
-		r = SQLITE_ERROR;
-	else
-		r = sqlite3_step(s);
-	if (r == SQLITE_DONE) {
-		set_err(st, 0, "no upload %s", id);
-		rc = STORE_NOT_FOUND;
-	} else if (r != SQLITE_ROW) {
-		rc = fail_db(st, "get upload");
-	} else {
+	if (rc == STORE_OK)
 		rc = row_to_tus(st, s, id, out);
-	}
 	sqlite3_reset(s);       /* ends the read transaction */
 	return rc;
 }
@@ -2068,27 +2060,14 @@ enum store_err store_input_get(struct store *st, const char *id, struct store_in
 	struct store_input in;
 	enum store_err rc;
 	sqlite3_stmt *s;
-	int r;
 
 	if (st == NULL || out == NULL)
 		return STORE_INVALID;
 	memset(out, 0, sizeof(*out));
 	if (!store_id_valid(id))
 		return STORE_NOT_FOUND;
-	s = stmt(st, S_INPUT_GET);
-	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
-		rc = fail_db(st, "get input");
+	if ((rc = row_by_id(st, S_INPUT_GET, id, "input", &s)) != STORE_OK)
 		goto out;
-	}
-	r = sqlite3_step(s);
-	if (r == SQLITE_DONE) {
-		rc = STORE_NOT_FOUND;
-		goto out;
-	}
-	if (r != SQLITE_ROW) {
-		rc = fail_db(st, "get input");
-		goto out;
-	}
 	if ((rc = row_to_input(st, s, &in)) != STORE_OK)
 		goto out;
 	*out = in;
